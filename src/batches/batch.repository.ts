@@ -1,0 +1,156 @@
+import { sql, type Kysely } from 'kysely';
+import type { Batch, BatchMode, BatchStatus, Database } from '../db/database.ts';
+
+/**
+ * Tenancy lives here, in the data layer: every read of a batch or its rows takes a scope. A firm's scope only
+ * ever matches its own declarant; another firm's batch is simply not found (the routes answer 404).
+ */
+export type Scope = { kind: 'declarant'; declarantId: number } | { kind: 'admin' };
+
+export const declarantScope = (declarantId: number): Scope => ({ kind: 'declarant', declarantId });
+export const ADMIN_SCOPE: Scope = { kind: 'admin' };
+
+/** The declarant a scope is limited to; undefined for an admin, who sees every firm. */
+function scopeDeclarant(scope: Scope): number | undefined {
+  return scope.kind === 'declarant' ? scope.declarantId : undefined;
+}
+
+export const UNFINISHED_STATUSES = ['queued', 'validating', 'applying'] as const;
+
+export async function createBatch(
+  db: Kysely<Database>,
+  input: {
+    declarantId: number;
+    userId: number;
+    uploadId: number;
+    mode: BatchMode;
+    filename: string;
+    sha256: string;
+    size: number;
+    sourceBatchId?: number;
+  },
+): Promise<Batch> {
+  const previous = await db
+    .selectFrom('batch')
+    .select('id')
+    .where('declarant_id', '=', input.declarantId)
+    .where('sha256', '=', input.sha256)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return db
+    .insertInto('batch')
+    .values({
+      declarant_id: input.declarantId,
+      user_id: input.userId,
+      upload_id: input.uploadId,
+      mode: input.mode,
+      filename: input.filename,
+      sha256: input.sha256,
+      size: input.size,
+      duplicate_of: previous?.id ?? null,
+      source_batch_id: input.sourceBatchId ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function findBatch(db: Kysely<Database>, scope: Scope, id: number): Promise<Batch | undefined> {
+  if (!Number.isSafeInteger(id) || id <= 0) return Promise.resolve(undefined);
+  const declarantId = scopeDeclarant(scope);
+  return db
+    .selectFrom('batch')
+    .selectAll()
+    .where('id', '=', id)
+    .$if(declarantId !== undefined, (qb) => qb.where('declarant_id', '=', declarantId!))
+    .executeTakeFirst();
+}
+
+export interface BatchListFilter {
+  after?: number;
+  limit: number;
+  /** Admin search: a firm's name, or a SIREN / account number that appears in the batch. */
+  q?: string;
+}
+
+export async function listBatches(
+  db: Kysely<Database>,
+  scope: Scope,
+  filter: BatchListFilter,
+): Promise<{ batches: (Batch & { declarant_name: string; user_email: string })[]; next: number | null }> {
+  const declarantId = scopeDeclarant(scope);
+  let qb = db
+    .selectFrom('batch')
+    .innerJoin('declarant', 'declarant.id', 'batch.declarant_id')
+    .innerJoin('app_user', 'app_user.id', 'batch.user_id')
+    .selectAll('batch')
+    .select(['declarant.name as declarant_name', 'app_user.email as user_email'])
+    .$if(declarantId !== undefined, (qb) => qb.where('batch.declarant_id', '=', declarantId!));
+  if (filter.after) qb = qb.where('batch.id', '<', filter.after);
+  const q = filter.q?.trim();
+  if (q) {
+    const digits = q.replace(/[\s.\-\u00a0\u202f]/g, '');
+    qb = qb.where((eb) =>
+      eb.or([
+        eb('declarant.name', 'ilike', `%${q.replace(/[\\%_]/g, '\\$&')}%`),
+        eb('batch.filename', 'ilike', `%${q.replace(/[\\%_]/g, '\\$&')}%`),
+        ...(/^\d{9}$|^\d{18}$/.test(digits)
+          ? [
+              eb.exists(
+                eb
+                  .selectFrom('batch_row')
+                  .select(sql`1`.as('one'))
+                  .whereRef('batch_row.batch_id', '=', 'batch.id')
+                  .where(digits.length === 9 ? 'batch_row.siren' : 'batch_row.account_number', '=', digits),
+              ),
+            ]
+          : []),
+      ]),
+    );
+  }
+  const rows = await qb.orderBy('batch.id', 'desc').limit(filter.limit + 1).execute();
+  const next = rows.length > filter.limit ? rows[filter.limit - 1].id : null;
+  return { batches: rows.slice(0, filter.limit), next };
+}
+
+export interface RowFilter {
+  outcome?: string;
+  code?: string;
+  /** A SIREN or an account number. */
+  q?: string;
+  after?: number;
+  limit: number;
+}
+
+export async function listBatchRows(db: Kysely<Database>, batchId: number, filter: RowFilter) {
+  let qb = db
+    .selectFrom('batch_row')
+    .select(['line', 'action', 'client_case', 'account_number', 'siren', 'siret', 'name', 'nir_masked', 'outcome', 'codes', 'message'])
+    .where('batch_id', '=', batchId);
+  if (filter.after !== undefined) qb = qb.where('line', '>', filter.after);
+  if (filter.outcome) qb = qb.where('outcome', '=', filter.outcome);
+  if (filter.code) qb = qb.where(sql<boolean>`codes @> ARRAY[${filter.code}]::text[]`);
+  const q = filter.q?.replace(/[\s.\-\u00a0\u202f]/g, '');
+  if (q) qb = qb.where((eb) => eb.or([eb('account_number', '=', q), eb('siren', '=', q), eb('siret', '=', q)]));
+  const rows = await qb.orderBy('line').limit(filter.limit + 1).execute();
+  const next = rows.length > filter.limit ? rows[filter.limit - 1].line : null;
+  return { rows: rows.slice(0, filter.limit), next };
+}
+
+/** Asks a queued or running batch to stop; false when it has already ended. */
+export async function requestCancel(db: Kysely<Database>, scope: Scope, id: number): Promise<Batch | undefined> {
+  const batch = await findBatch(db, scope, id);
+  if (!batch || !(UNFINISHED_STATUSES as readonly string[]).includes(batch.status)) return undefined;
+  // A batch not yet started is cancelled at once; a running one stops between two chunks.
+  return db
+    .updateTable('batch')
+    .set({
+      cancel_requested: true,
+      status: sql<BatchStatus>`CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END`,
+      finished_at: sql<Date>`CASE WHEN status = 'queued' THEN now() ELSE finished_at END`,
+    })
+    .where('id', '=', batch.id)
+    .where('status', 'in', UNFINISHED_STATUSES)
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -1,0 +1,134 @@
+import { sql, type Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Batch, Database } from '../db/database.ts';
+import type { ServiceCatalogue } from '../domain/types.ts';
+import type { Logger } from '../logger.ts';
+import { FileError } from '../csv/read-import-file.ts';
+import { stageBatch } from './stage-batch.ts';
+import { resolveClientKeys } from './resolve-keys.ts';
+import { applyNextChunk } from './apply-chunk.ts';
+import { findUploadScan, uploadReader } from './upload.repository.ts';
+import { UNFINISHED_STATUSES } from './batch.repository.ts';
+
+export interface ProcessDeps {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  log: Logger;
+  chunkSize: number;
+  nirHashKey: string;
+}
+
+/** done: the batch reached an end (completed, failed, cancelled); wait: an earlier batch of its firm must end first. */
+export type ProcessResult = 'done' | 'wait' | 'file_failed';
+
+export async function loadCatalogue(db: Kysely<Database>): Promise<ServiceCatalogue> {
+  const rows = await db.selectFrom('service').select(['code', 'channel']).execute();
+  return {
+    online: new Set(rows.filter((r) => r.channel === 'online').map((r) => r.code)),
+    email: new Set(rows.filter((r) => r.channel === 'email').map((r) => r.code)),
+  };
+}
+
+const isFinished = (b: Batch) => !(UNFINISHED_STATUSES as readonly string[]).includes(b.status);
+
+/**
+ * Runs a batch as far as it can go. Safe to call again at any point (another worker, a retry after a crash):
+ * every step re-reads the batch and skips what is already done.
+ */
+export async function processBatch(deps: ProcessDeps, batchId: number): Promise<ProcessResult> {
+  const { db } = deps;
+  let batch = await db.selectFrom('batch').selectAll().where('id', '=', batchId).executeTakeFirst();
+  if (!batch || isFinished(batch)) return 'done';
+  if (batch.cancel_requested && !batch.staged) {
+    await finish(db, batchId, 'cancelled');
+    return 'done';
+  }
+
+  if (!batch.staged) {
+    await db
+      .updateTable('batch')
+      .set({ status: 'validating', started_at: batch.started_at ?? new Date() })
+      .where('id', '=', batchId)
+      .where('status', 'in', UNFINISHED_STATUSES)
+      .execute();
+    const failed = await stage(deps, batch);
+    if (failed) return 'file_failed';
+    batch = (await db.selectFrom('batch').selectAll().where('id', '=', batchId).executeTakeFirst())!;
+  }
+
+  // Stages 2–4 see the registry and portfolio as they stand after the firm's earlier batches have ended.
+  const earlier = await db
+    .selectFrom('batch')
+    .select('id')
+    .where('declarant_id', '=', batch.declarant_id)
+    .where('id', '<', batchId)
+    .where('status', 'in', UNFINISHED_STATUSES)
+    .limit(1)
+    .executeTakeFirst();
+  if (earlier) return 'wait';
+
+  for (;;) {
+    const ended = await db.transaction().execute(async (trx) => {
+      const b = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow();
+      if (isFinished(b)) return true;
+      if (b.cancel_requested) {
+        await finish(trx, batchId, 'cancelled');
+        return true;
+      }
+      if (!b.keys_resolved) {
+        await resolveClientKeys(trx, batchId, b.declarant_id);
+        await trx.updateTable('batch').set({ keys_resolved: true, status: 'applying' }).where('id', '=', batchId).execute();
+        return false;
+      }
+      const { rows } = await applyNextChunk(trx, b, deps.chunkSize);
+      if (rows === 0) {
+        await finish(trx, batchId, 'completed');
+        return true;
+      }
+      return false;
+    });
+    if (ended) return 'done';
+  }
+}
+
+async function finish(db: Kysely<Database>, batchId: number, status: 'completed' | 'cancelled'): Promise<void> {
+  await db.updateTable('batch').set({ status, finished_at: sql<Date>`now()` }).where('id', '=', batchId).execute();
+}
+
+/** Phase 1; true when the file failed (the batch is then marked failed with its code, message and line). */
+async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
+  const { db } = deps;
+  let lastWrite = 0;
+  try {
+    await stageBatch(deps.pool, db, {
+      batchId: batch.id,
+      open: uploadReader(db, batch.upload_id),
+      scan: await findUploadScan(db, batch.upload_id),
+      catalogue: await loadCatalogue(db),
+      nirHashKey: deps.nirHashKey,
+      onProgress: (bytes) => {
+        const now = Date.now();
+        if (now - lastWrite < 500) return;
+        lastWrite = now;
+        db.updateTable('batch').set({ bytes_read: bytes }).where('id', '=', batch.id).execute().catch(() => {});
+      },
+    });
+    return false;
+  } catch (err) {
+    if (!(err instanceof FileError)) throw err;
+    await db
+      .updateTable('batch')
+      .set({
+        status: 'failed',
+        error_code: err.code,
+        error_message: err.message,
+        error_line: err.line,
+        total: 0,
+        finished_at: sql<Date>`now()`,
+      })
+      .where('id', '=', batch.id)
+      .execute();
+    deps.log.info({ batchId: batch.id, code: err.code, line: err.line }, 'batch file rejected');
+    return true;
+  }
+}

@@ -1,0 +1,273 @@
+import { messageFor } from '../domain/messages.ts';
+import type { Column, Delimiter, Encoding, FileCode, LineEnding } from '../domain/types.ts';
+import { COLUMN_LABELS, columnForHeader, detectDelimiter } from './header.ts';
+import { ByteScanner, type ScanResult } from './scan.ts';
+import { CsvSyntaxError, CsvTokenizer } from './csv-tokenizer.ts';
+import { decodeWindows1252 } from './windows-1252.ts';
+
+/** How the upload is written, and what its header says: enough to read its rows and to write files back alike. */
+export interface FileMeta {
+  encoding: Encoding;
+  bom: boolean;
+  delimiter: Delimiter;
+  /** The file's first line break, for writing exports in the same style. */
+  lineEnding: LineEnding;
+  headerLine: number;
+  headerCells: string[];
+  columns: (Column | null)[];
+  warnings: { code: 'UNKNOWN_COLUMN'; column: string; message: string }[];
+}
+
+/** A file-level failure (SPEC §2): the batch fails and nothing is applied. */
+export class FileError extends Error {
+  constructor(
+    readonly code: FileCode,
+    message: string,
+    readonly line: number | null,
+  ) {
+    super(message);
+    this.name = 'FileError';
+  }
+}
+
+export interface ImportRecord {
+  /** Physical line of the record's first line, counted from the file's first byte. */
+  line: number;
+  /** Cells as read, untrimmed. */
+  cells: string[];
+}
+
+const MAX_RECORD_BYTES = 64 * 1024;
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/**
+ * Opens an upload: detects encoding, delimiter and header, then returns the records after the header.
+ * `open()` is called once per pass (once more to scan when `scan` is not given) and must yield the file from its
+ * first byte. Header-level failures are thrown here; `records` throws FILE_MALFORMED, and FILE_EMPTY when the file
+ * has no record. Memory stays flat: bytes are parsed chunk by chunk as the consumer pulls records.
+ */
+export async function openImportFile(
+  open: () => AsyncIterable<Uint8Array>,
+  scan?: ScanResult,
+): Promise<{ meta: FileMeta; records: AsyncGenerator<ImportRecord> }> {
+  const scanned = scan ?? (await scanFile(open));
+  if (scanned.hasNul || scanned.binaryKind !== null) {
+    throw new FileError('FILE_BINARY', messageFor('FILE_BINARY', { hint: binaryHint(scanned.binaryKind) }), null);
+  }
+  if (scanned.size === 0) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY'), null);
+
+  const text = decodeText(open(), scanned.encoding)[Symbol.asyncIterator]();
+  const peek = await peekFirstLines(text);
+  const reader = readRecords(peek.texts, text, scanned.encoding, peek.delimiter);
+  try {
+    const header = await reader.next();
+    if (header.done) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY'), null);
+    const { columns, warnings } = mapHeader(header.value.cells);
+    const badUtf8 = scanned.bom && !scanned.validUtf8;
+    if (badUtf8 && hasReplacement(header.value.cells)) throw malformedUtf8(header.value.line);
+    const meta: FileMeta = {
+      encoding: scanned.encoding,
+      bom: scanned.bom,
+      delimiter: peek.delimiter,
+      lineEnding: peek.lineEnding,
+      headerLine: header.value.line,
+      headerCells: header.value.cells,
+      columns,
+      warnings,
+    };
+    return { meta, records: recordsAfterHeader(reader, badUtf8) };
+  } catch (error) {
+    await reader.return(undefined);
+    throw error;
+  }
+}
+
+async function scanFile(open: () => AsyncIterable<Uint8Array>): Promise<ScanResult> {
+  const scanner = new ByteScanner();
+  for await (const chunk of open()) scanner.update(chunk);
+  return scanner.finish();
+}
+
+function binaryHint(kind: ScanResult['binaryKind']): string {
+  if (kind === 'utf16') return 'il semble enregistré en « Texte Unicode » (UTF-16) : enregistrez au format CSV UTF-8';
+  if (kind === 'xlsx') return 'c’est un classeur Excel (.xlsx) : enregistrez au format CSV';
+  return 'il contient des octets nuls : enregistrez au format CSV';
+}
+
+function malformedUtf8(line: number | null): FileError {
+  return new FileError(
+    'FILE_MALFORMED',
+    messageFor('FILE_MALFORMED', { line: line ?? undefined, hint: 'caractère invalide dans un fichier marqué UTF-8' }),
+    line,
+  );
+}
+
+function hasReplacement(cells: readonly string[]): boolean {
+  for (const cell of cells) if (cell.includes(REPLACEMENT_CHARACTER)) return true;
+  return false;
+}
+
+async function* recordsAfterHeader(reader: AsyncGenerator<ImportRecord>, badUtf8: boolean): AsyncGenerator<ImportRecord> {
+  let count = 0;
+  for await (const record of reader) {
+    if (badUtf8 && hasReplacement(record.cells)) throw malformedUtf8(record.line);
+    count++;
+    yield record;
+  }
+  // An invalid byte is always decoded as U+FFFD in some cell; this is a safety net.
+  if (badUtf8) throw malformedUtf8(null);
+  if (count === 0) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY', { hint: 'l’en-tête n’est suivi d’aucune ligne' }), null);
+}
+
+function mapHeader(cells: readonly string[]): { columns: (Column | null)[]; warnings: FileMeta['warnings'] } {
+  const columns: (Column | null)[] = [];
+  const warnings: FileMeta['warnings'] = [];
+  const headerOf = new Map<Column, string>();
+  for (const cell of cells) {
+    const name = cell.trim();
+    if (name === '') {
+      columns.push(null);
+      continue;
+    }
+    const column = columnForHeader(name);
+    if (column === null) {
+      columns.push(null);
+      warnings.push({ code: 'UNKNOWN_COLUMN', column: name, message: `Colonne « ${name} » inconnue : ignorée` });
+      continue;
+    }
+    const earlier = headerOf.get(column);
+    if (earlier !== undefined) {
+      const detail = `« ${earlier} » et « ${name} » désignent toutes deux la colonne ${COLUMN_LABELS[column]}`;
+      throw new FileError('FILE_DUPLICATE_COLUMN', messageFor('FILE_DUPLICATE_COLUMN', { column: detail }), null);
+    }
+    headerOf.set(column, name);
+    columns.push(column);
+  }
+  const missing: string[] = [];
+  if (!headerOf.has('action')) missing.push('action');
+  if (!headerOf.has('siren') && !headerOf.has('siret') && !headerOf.has('account_number')) {
+    missing.push('SIREN, SIRET ou numéro de compte (au moins une des trois)');
+  }
+  if (missing.length > 0) {
+    throw new FileError('FILE_MISSING_COLUMN', messageFor('FILE_MISSING_COLUMN', { column: missing.join(' ; ') }), null);
+  }
+  return { columns, warnings };
+}
+
+/** The file as text, chunk by chunk; TextDecoder drops a UTF-8 BOM and keeps a character split across chunks whole. */
+async function* decodeText(bytes: AsyncIterable<Uint8Array>, encoding: Encoding): AsyncGenerator<string> {
+  if (encoding === 'windows-1252') {
+    for await (const chunk of bytes) yield decodeWindows1252(chunk);
+    return;
+  }
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of bytes) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text.length > 0) yield text;
+  }
+  const rest = decoder.decode();
+  if (rest.length > 0) yield rest;
+}
+
+interface Peek {
+  /** The text read so far, replayed to the tokenizer. */
+  texts: string[];
+  delimiter: Delimiter;
+  lineEnding: LineEnding;
+}
+
+const LINE_BREAK = /\r\n|\n|\r/;
+const BLANK_BEFORE_HEADER = /^[\s;,]*$/;
+
+/**
+ * Reads just enough to see the first line break and the header line (the first non-blank one) and detect the
+ * delimiter from it. Before the delimiter is known, a line of spaces, `;`, `,` and TAB is blank.
+ */
+async function peekFirstLines(source: AsyncIterator<string>): Promise<Peek> {
+  const texts: string[] = [];
+  let text = '';
+  for (;;) {
+    const next = await source.next();
+    const ended = next.done === true;
+    if (!ended) {
+      texts.push(next.value);
+      text += next.value;
+    }
+    const found = findHeaderLine(text, ended || text.length > 2 * MAX_RECORD_BYTES);
+    if (found !== null) return { texts, ...found };
+  }
+}
+
+function findHeaderLine(text: string, complete: boolean): { delimiter: Delimiter; lineEnding: LineEnding } | null {
+  const firstBreak = LINE_BREAK.exec(text);
+  // A CR ending the text may be the first half of a CRLF: wait for the next character.
+  if (!complete && (firstBreak === null || (firstBreak[0] === '\r' && firstBreak.index === text.length - 1))) return null;
+  const lineEnding = (firstBreak?.[0] ?? '\r\n') as LineEnding;
+  let rest = text;
+  for (;;) {
+    const lineBreak = LINE_BREAK.exec(rest);
+    const line = lineBreak === null ? rest : rest.slice(0, lineBreak.index);
+    if (!BLANK_BEFORE_HEADER.test(line)) {
+      if (lineBreak === null && !complete) return null;
+      return { delimiter: detectDelimiter(line), lineEnding };
+    }
+    if (lineBreak === null) return complete ? { delimiter: ';', lineEnding } : null;
+    rest = rest.slice(lineBreak.index + lineBreak[0].length);
+  }
+}
+
+function malformed(error: CsvSyntaxError): FileError {
+  const hint =
+    error.reason === 'unclosed_quote'
+      ? 'guillemet ouvert jamais refermé'
+      : 'enregistrement de plus de 64 Kio, sans doute un guillemet jamais refermé';
+  return new FileError('FILE_MALFORMED', messageFor('FILE_MALFORMED', { line: error.line, hint }), error.line);
+}
+
+/**
+ * Every non-blank record of the file, header included, with the physical line it starts on. Records are handed
+ * over a text chunk at a time, so memory holds one chunk and its records, whatever the file's size.
+ */
+async function* readRecords(
+  peeked: string[],
+  source: AsyncIterator<string>,
+  encoding: Encoding,
+  delimiter: Delimiter,
+): AsyncGenerator<ImportRecord> {
+  const tokenizer = new CsvTokenizer({ delimiter, maxRecordBytes: MAX_RECORD_BYTES, singleByte: encoding === 'windows-1252' });
+  let batch: ImportRecord[] = [];
+  const onRecord = (line: number, cells: string[]): void => {
+    if (!isBlankRecord(cells)) batch.push({ line, cells });
+  };
+  try {
+    for (;;) {
+      let text = peeked.shift();
+      if (text === undefined) {
+        const next = await source.next();
+        if (next.done) break;
+        text = next.value;
+      }
+      tokenizer.write(text, onRecord);
+      if (batch.length > 0) {
+        const ready = batch;
+        batch = [];
+        yield* ready;
+      }
+    }
+    tokenizer.end(onRecord);
+    yield* batch;
+  } catch (error) {
+    throw error instanceof CsvSyntaxError ? malformed(error) : error;
+  } finally {
+    await source.return?.();
+  }
+}
+
+/** Empty, or only spaces (the delimiters are gone once split into cells). */
+function isBlankRecord(cells: readonly string[]): boolean {
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i];
+    if (cell.length !== 0 && cell.trim() !== '') return false;
+  }
+  return true;
+}

@@ -1,0 +1,35 @@
+/**
+ * Windows-1252 decoded as the WHATWG Encoding Standard does (SPEC §2). Written by hand because Node 20's
+ * `TextDecoder('windows-1252')` decodes as ISO-8859-1 (0x80 gives U+0080, not `€`) and iconv-lite turns
+ * 0x81, 0x8D, 0x8F, 0x90, 0x9D into U+FFFD where WHATWG keeps U+0081…: only 0x80–0x9F differ from Latin-1.
+ */
+const C1_TO_UNICODE = [
+  0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d,
+  0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a,
+  0x0153, 0x009d, 0x017e, 0x0178,
+];
+const C1_STRINGS = C1_TO_UNICODE.map((code) => String.fromCharCode(code));
+const C1_RANGE = /[\x80-\x9f]/;
+const C1_RANGE_ALL = /[\x80-\x9f]/g;
+
+export function decodeWindows1252(bytes: Uint8Array): string {
+  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  return C1_RANGE.test(latin1) ? latin1.replace(C1_RANGE_ALL, (c) => C1_STRINGS[c.charCodeAt(0) - 0x80]) : latin1;
+}
+
+/** Windows-1252 bytes re-encoded as UTF-8, so one CSV path reads both encodings. Single-byte: chunk splits are safe. */
+export function windows1252ToUtf8(bytes: Uint8Array): Buffer {
+  return Buffer.from(decodeWindows1252(bytes), 'utf8');
+}
+
+const UNICODE_TO_C1 = new Map(C1_TO_UNICODE.map((code, i) => [code, 0x80 + i]));
+
+/** The reverse, for writing files back in the upload's encoding and for fixtures; unmappable characters become `?`. */
+export function encodeWindows1252(text: string): Buffer {
+  const out = Buffer.allocUnsafe(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    out[i] = code < 0x80 || (code >= 0xa0 && code <= 0xff) ? code : (UNICODE_TO_C1.get(code) ?? 0x3f);
+  }
+  return out;
+}

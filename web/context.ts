@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../src/config.ts';
+import type { Database } from '../src/db/database.ts';
+import type { Logger } from '../src/logger.ts';
+import type { Actor } from '../src/users/user.repository.ts';
+import type { JobDataMap } from '../src/queue/queue.ts';
+
+/** What the web app needs, built once by main.ts (or a test) and passed in. */
+export interface AppDeps {
+  config: Config;
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  queue: Queue<JobDataMap['import-batch']>;
+  redis: Redis;
+  log: Logger;
+}
+
+export interface AppEnv {
+  Variables: {
+    actor: Actor;
+    sessionId: string | undefined;
+    nonce: string;
+    requestId: string;
+  };
+}

@@ -1,0 +1,71 @@
+import { Worker } from 'bullmq';
+import type { Config } from '../src/config.ts';
+import type { Logger } from '../src/logger.ts';
+import { connectDb } from '../src/db/connect.ts';
+import { createBatchQueue, producerConnection, QUEUE_NAME, workerConnection } from '../src/queue/queue.ts';
+import { reconcileBatches } from '../src/queue/reconcile.ts';
+import { purgeOldUploads } from '../src/batches/upload.repository.ts';
+import { importBatchProcessor } from './processors/import-batch.processor.ts';
+
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+/** Starts one worker process's parts: the BullMQ worker, the reconciler and the retention purge. */
+export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
+  const { db, pool, close: closeDb } = connectDb(config.databaseUrl, {
+    max: config.workerConcurrency + 3,
+    onError: (err) => log.warn({ err }, 'idle PostgreSQL client error'),
+  });
+  const connection = workerConnection(config.redisUrl);
+  connection.on('error', (err) => log.warn({ err: err.message }, 'redis (worker) error'));
+  const producer = producerConnection(config.redisUrl);
+  producer.on('error', (err) => log.warn({ err: err.message }, 'redis (producer) error'));
+  const queue = createBatchQueue(producer, config.queuePrefix);
+  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+
+  const worker = new Worker(
+    QUEUE_NAME,
+    importBatchProcessor({ db, pool, log, chunkSize: config.chunkSize, nirHashKey: config.nirHashKey }),
+    {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: config.workerConcurrency,
+      lockDuration: config.jobLockMs,
+      stalledInterval: Math.max(1000, Math.floor(config.jobLockMs / 2)),
+      maxStalledCount: 3,
+    },
+  );
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  worker.on('failed', (job, err) => {
+    if (err.name !== 'UnrecoverableError') log.warn({ jobId: job?.id, err: err.message }, 'job attempt failed');
+  });
+
+  const tick = async () => {
+    try {
+      await reconcileBatches(db, queue, log, { olderThanSeconds: Math.ceil(config.reconcileIntervalSeconds) });
+      await purgeOldUploads(db, config.retentionDays);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'reconciler pass failed');
+    }
+  };
+  void tick();
+  const timer = setInterval(tick, config.reconcileIntervalSeconds * 1000);
+  timer.unref();
+  log.info({ concurrency: config.workerConcurrency }, 'worker started');
+
+  return {
+    async close() {
+      clearInterval(timer);
+      // Let the running chunk commit; past the grace period, force-close (the next worker resumes from the checkpoint).
+      const graceful = worker.close();
+      const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
+      if ((await Promise.race([graceful, timeout])) === 'timeout') await worker.close(true);
+      await queue.close();
+      connection.disconnect();
+      producer.disconnect();
+      await closeDb();
+    },
+  };
+}
+
