@@ -122,19 +122,29 @@ export interface RowFilter {
   limit: number;
 }
 
+/**
+ * A batch's rows in line order. Outcomes are planned when the file is read and become real chunk by chunk:
+ * until the batch has completed, a row past the checkpoint shows no outcome yet (nor does a cancelled batch's).
+ */
 export async function listBatchRows(db: Kysely<Database>, batchId: number, filter: RowFilter) {
+  const batch = await db.selectFrom('batch').select(['status', 'applied_through']).where('id', '=', batchId).executeTakeFirst();
+  const visibleThrough = batch?.status === 'completed' ? 2_147_483_647 : (batch?.applied_through ?? 0);
   let qb = db
     .selectFrom('batch_row')
     .select(['line', 'action', 'client_case', 'account_number', 'siren', 'siret', 'name', 'nir_masked', 'outcome', 'codes', 'message'])
     .where('batch_id', '=', batchId);
   if (filter.after !== undefined) qb = qb.where('line', '>', filter.after);
+  if (filter.outcome || filter.code) qb = qb.where('line', '<=', visibleThrough);
   if (filter.outcome) qb = qb.where('outcome', '=', filter.outcome);
   if (filter.code) qb = qb.where(sql<boolean>`codes @> ARRAY[${filter.code}]::text[]`);
   const q = filter.q?.replace(/[\s.\-\u00a0\u202f]/g, '');
   if (q) qb = qb.where((eb) => eb.or([eb('account_number', '=', q), eb('siren', '=', q), eb('siret', '=', q)]));
   const rows = await qb.orderBy('line').limit(filter.limit + 1).execute();
   const next = rows.length > filter.limit ? rows[filter.limit - 1].line : null;
-  return { rows: rows.slice(0, filter.limit), next };
+  const page = rows.slice(0, filter.limit).map((r) =>
+    r.line <= visibleThrough ? r : { ...r, outcome: null, codes: [] as string[], message: '' },
+  );
+  return { rows: page, next };
 }
 
 /** Asks a queued or running batch to stop; false when it has already ended. */

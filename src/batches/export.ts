@@ -31,15 +31,21 @@ function encoder(encoding: string, bom: boolean) {
   };
 }
 
+/** Outcomes are real up to the checkpoint until the batch completes (see listBatchRows). */
+function visibleThrough(batch: Batch): number {
+  return batch.status === 'completed' ? 2_147_483_647 : batch.applied_through;
+}
+
 /** Rejected lines with their codes and messages, in line order, a page at a time. */
-async function* rejectedRows(db: Kysely<Database>, batchId: number) {
+async function* rejectedRows(db: Kysely<Database>, batch: Batch) {
   let after = 0;
   for (;;) {
     const page = await db
       .selectFrom('batch_row')
       .select(['line', 'codes', 'message'])
-      .where('batch_id', '=', batchId)
+      .where('batch_id', '=', batch.id)
       .where('outcome', '=', 'rejected')
+      .where('line', '<=', visibleThrough(batch))
       .where('line', '>', after)
       .orderBy('line')
       .limit(5000)
@@ -62,7 +68,7 @@ export async function* rejectionsCsv(db: Kysely<Database>, batch: Batch): AsyncG
   const eol: LineEnding = meta.lineEnding;
   const encode = encoder(meta.encoding, meta.bom);
   yield encode(csvLine(['ligne', ...meta.headerCells, 'codes', 'motif'], delimiter, eol));
-  const rejected = rejectedRows(db, batch.id);
+  const rejected = rejectedRows(db, batch);
   let next = await rejected.next();
   let buf = '';
   for await (const { line, cells } of records) {
@@ -96,6 +102,11 @@ export async function* reportCsv(db: Kysely<Database>, batch: Batch): AsyncGener
       .execute();
     let buf = '';
     for (const r of page) {
+      if (r.line > visibleThrough(batch)) {
+        r.outcome = null;
+        r.codes = [];
+        r.message = '';
+      }
       buf += csvLine(
         [String(r.line), r.action ?? '', r.client_case ?? '', r.siren ?? '', r.siret ?? '', r.account_number ?? '', r.name ?? '',
           r.nir_masked ?? '', r.outcome ?? '', r.codes.join(','), r.message],

@@ -5,7 +5,6 @@ import type { ServiceCatalogue } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { FileError } from '../csv/read-import-file.ts';
 import { stageBatch } from './stage-batch.ts';
-import { resolveClientKeys } from './resolve-keys.ts';
 import { applyNextChunk } from './apply-chunk.ts';
 import { findUploadScan, uploadReader } from './upload.repository.ts';
 import { UNFINISHED_STATUSES } from './batch.repository.ts';
@@ -44,19 +43,8 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     return 'done';
   }
 
-  if (!batch.staged) {
-    await db
-      .updateTable('batch')
-      .set({ status: 'validating', started_at: batch.started_at ?? new Date() })
-      .where('id', '=', batchId)
-      .where('status', 'in', UNFINISHED_STATUSES)
-      .execute();
-    const failed = await stage(deps, batch);
-    if (failed) return 'file_failed';
-    batch = (await db.selectFrom('batch').selectAll().where('id', '=', batchId).executeTakeFirst())!;
-  }
-
-  // Stages 2–4 see the registry and portfolio as they stand after the firm's earlier batches have ended.
+  // Every row is judged against the registry and portfolio as they stand once the firm's earlier batches
+  // have ended: wait for them first.
   const earlier = await db
     .selectFrom('batch')
     .select('id')
@@ -67,6 +55,17 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     .executeTakeFirst();
   if (earlier) return 'wait';
 
+  if (!batch.staged) {
+    await db
+      .updateTable('batch')
+      .set({ status: 'validating', started_at: batch.started_at ?? new Date() })
+      .where('id', '=', batchId)
+      .where('status', 'in', UNFINISHED_STATUSES)
+      .execute();
+    const failed = await stage(deps, batch);
+    if (failed) return 'file_failed';
+  }
+
   for (;;) {
     const ended = await db.transaction().execute(async (trx) => {
       const b = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow();
@@ -75,13 +74,11 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
         await finish(trx, batchId, 'cancelled');
         return true;
       }
-      if (!b.keys_resolved) {
-        await resolveClientKeys(trx, batchId, b.declarant_id);
-        await trx.updateTable('batch').set({ keys_resolved: true, status: 'applying' }).where('id', '=', batchId).execute();
+      if (b.status !== 'applying') {
+        await trx.updateTable('batch').set({ status: 'applying', resolved_at: sql<Date>`clock_timestamp()` }).where('id', '=', batchId).execute();
         return false;
       }
-      const { rows } = await applyNextChunk(trx, b, deps.chunkSize);
-      if (rows === 0) {
+      if ((await applyNextChunk(trx, b, deps.chunkSize)) === 0) {
         await finish(trx, batchId, 'completed');
         return true;
       }
@@ -102,6 +99,8 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
   try {
     await stageBatch(deps.pool, db, {
       batchId: batch.id,
+      declarantId: batch.declarant_id,
+      chunkSize: deps.chunkSize,
       open: uploadReader(db, batch.upload_id),
       scan: await findUploadScan(db, batch.upload_id),
       catalogue: await loadCatalogue(db),

@@ -6,14 +6,7 @@ import { CsvSyntaxError, CsvTokenizer } from './csv-tokenizer.ts';
 import { decodeWindows1252 } from './windows-1252.ts';
 
 /** How the upload is written, and what its header says: enough to read its rows and to write files back alike. */
-export interface FileMeta {
-  encoding: Encoding;
-  bom: boolean;
-  delimiter: Delimiter;
-  /** The file's first line break, for writing exports in the same style. */
-  lineEnding: LineEnding;
-  headerLine: number;
-  headerCells: string[];
+export interface FileMeta extends CsvLayout {
   columns: (Column | null)[];
   warnings: { code: 'UNKNOWN_COLUMN'; column: string; message: string }[];
 }
@@ -40,16 +33,39 @@ export interface ImportRecord {
 const MAX_RECORD_BYTES = 64 * 1024;
 const REPLACEMENT_CHARACTER = '\uFFFD';
 
+/** How a CSV file is written and where its header stands: enough to read it and to write files back alike. */
+export interface CsvLayout {
+  encoding: Encoding;
+  bom: boolean;
+  delimiter: Delimiter;
+  /** The file's first line break, for writing exports in the same style. */
+  lineEnding: LineEnding;
+  headerLine: number;
+  headerCells: string[];
+}
+
 /**
  * Opens an upload: detects encoding, delimiter and header, then returns the records after the header.
  * `open()` is called once per pass (once more to scan when `scan` is not given) and must yield the file from its
  * first byte. Header-level failures are thrown here; `records` throws FILE_MALFORMED, and FILE_EMPTY when the file
  * has no record. Memory stays flat: bytes are parsed chunk by chunk as the consumer pulls records.
  */
-export async function openImportFile(
+export function openImportFile(
   open: () => AsyncIterable<Uint8Array>,
   scan?: ScanResult,
 ): Promise<{ meta: FileMeta; records: AsyncGenerator<ImportRecord> }> {
+  return openCsvFile(open, scan, mapHeader);
+}
+
+/**
+ * The same reading for any CSV file of ours (import files, registry files): `mapHeader` turns the header's
+ * cells into what the caller needs, throwing FileError when the header will not do.
+ */
+export async function openCsvFile<H extends object>(
+  open: () => AsyncIterable<Uint8Array>,
+  scan: ScanResult | undefined,
+  mapHeader: (cells: string[]) => H,
+): Promise<{ meta: CsvLayout & H; records: AsyncGenerator<ImportRecord> }> {
   const scanned = scan ?? (await scanFile(open));
   if (scanned.hasNul || scanned.binaryKind !== null) {
     throw new FileError('FILE_BINARY', messageFor('FILE_BINARY', { hint: binaryHint(scanned.binaryKind) }), null);
@@ -62,18 +78,17 @@ export async function openImportFile(
   try {
     const header = await reader.next();
     if (header.done) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY'), null);
-    const { columns, warnings } = mapHeader(header.value.cells);
+    const mapped = mapHeader(header.value.cells);
     const badUtf8 = scanned.bom && !scanned.validUtf8;
     if (badUtf8 && hasReplacement(header.value.cells)) throw malformedUtf8(header.value.line);
-    const meta: FileMeta = {
+    const meta = {
       encoding: scanned.encoding,
       bom: scanned.bom,
       delimiter: peek.delimiter,
       lineEnding: peek.lineEnding,
       headerLine: header.value.line,
       headerCells: header.value.cells,
-      columns,
-      warnings,
+      ...mapped,
     };
     return { meta, records: recordsAfterHeader(reader, badUtf8) };
   } catch (error) {

@@ -125,6 +125,10 @@ export interface BatchTable {
   cancel_requested: Generated<boolean>;
   created_at: Generated<Timestamp>;
   started_at: Timestamp | null;
+  /** End of phase 1 (read and stage-1 checks). */
+  staged_at: Timestamp | null;
+  /** End of stage 2 (client keys, duplicates), when applying starts. */
+  resolved_at: Timestamp | null;
   finished_at: Timestamp | null;
 }
 

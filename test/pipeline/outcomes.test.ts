@@ -157,6 +157,7 @@ describe('a firm imports files through the API and a real worker', () => {
 
     // Filters of the rows API.
     const dupes = await api.get(`/batches/${batch.id}/rows?code=DUPLICATE_IN_FILE`);
+    expect(dupes.status, JSON.stringify(dupes.body)).toBe(200);
     expect(dupes.body.rows.map((r: any) => r.line)).toEqual([13]);
     const rejected = await api.rows(batch.id, '&outcome=rejected');
     expect(rejected).toHaveLength(c.rejected);

@@ -1,20 +1,16 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { requireUser } from '../session.ts';
-import { Layout } from '../views/layout.tsx';
+import { batchRoutes } from './batches.routes.tsx';
+import { portfolioRoutes } from './portfolio.routes.tsx';
+import { adminRoutes } from './admin.routes.tsx';
 
-/** Placeholder until the pages land: the home page of a signed-in user. */
+/** The pages people use (cookie session): batches, portfolio and, for admins, every firm's batches and the queue. */
 export function uiRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', requireUser(deps));
-  app.get('/', (c) =>
-    c.html(
-      <Layout title="Accueil" nonce={c.get('nonce')} actor={c.get('actor')}>
-        <main>
-          <h1>Lots</h1>
-        </main>
-      </Layout>,
-    ),
-  );
+  app.route('/', batchRoutes(deps));
+  app.route('/', portfolioRoutes(deps));
+  app.route('/', adminRoutes(deps));
   return app;
 }

@@ -3,7 +3,7 @@ import { Layout } from './layout.tsx';
 
 export const LoginPage: FC<{ nonce: string; email?: string; error?: string }> = ({ nonce, email, error }) => (
   <Layout title="Connexion" nonce={nonce}>
-    <main class="narrow">
+    <div class="narrow">
       <h1>Connexion</h1>
       {error ? (
         <p class="error" role="alert">
@@ -17,6 +17,6 @@ export const LoginPage: FC<{ nonce: string; email?: string; error?: string }> = 
         <input id="password" name="password" type="password" autocomplete="current-password" required />
         <button type="submit">Se connecter</button>
       </form>
-    </main>
+    </div>
   </Layout>
 );

@@ -125,6 +125,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       cancel_requested boolean NOT NULL DEFAULT false,
       created_at timestamptz NOT NULL DEFAULT now(),
       started_at timestamptz,
+      staged_at timestamptz,
+      resolved_at timestamptz,
       finished_at timestamptz
     );
     CREATE INDEX batch_declarant_idx ON batch (declarant_id, id DESC);

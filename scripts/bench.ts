@@ -1,0 +1,230 @@
+/**
+ * End-to-end benchmark: `npm run bench -- --rows N` (default 1,000,000).
+ * Generates a registry and an import file of N rows (Windows-1252, `;`: ~70 % adds over the four cases, 20 %
+ * removes, 10 % bad rows), runs the real pipeline — upload through the HTTP API → BullMQ → a worker process →
+ * PostgreSQL — until the batch completes, and, in the same run, a baseline: COPY of the same file into an
+ * unindexed table. Prints figures, then one JSON line last.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, createWriteStream, openAsBlob, readFileSync, rmSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import iconv from 'iconv-lite';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Redis } from 'ioredis';
+import { generateImportLines, generateRegistry, type RegistryAccount } from '../src/demo/generate.ts';
+import { ensureDatabase, migrateToLatest } from '../src/db/migrate.ts';
+import { connectDb } from '../src/db/connect.ts';
+import { createApiToken, createUser } from '../src/users/user.repository.ts';
+import { hashNir } from '../src/users/secret.ts';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pi_bench' },
+    'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    port: { type: 'string', default: '3977' },
+    'chunk-size': { type: 'string', default: process.env.CHUNK_SIZE ?? '5000' },
+  },
+});
+const ROWS = Number(values.rows);
+const DB_URL = values['database-url']!;
+const NIR_KEY = 'bench-nir-key';
+const log = (msg: string) => process.stderr.write(msg + '\n');
+
+async function recreateDatabase(url: string) {
+  const u = new URL(url);
+  const name = u.pathname.slice(1);
+  u.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: u.toString() });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await admin.end();
+  await ensureDatabase(url);
+  await migrateToLatest(url);
+}
+
+async function loadRegistry(pool: pg.Pool, accounts: RegistryAccount[]) {
+  const client = await pool.connect();
+  try {
+    const copy = client.query(copyFrom('COPY account (account_number, kind, siren, nir_hash, reference_amount_cents, status, name) FROM STDIN'));
+    async function* lines() {
+      let buf = '';
+      for (const a of accounts) {
+        buf += `${a.accountNumber}\t${a.kind}\t${a.siren ?? '\\N'}\t${a.nir ? hashNir(NIR_KEY, a.nir) : '\\N'}\t${a.referenceAmountCents ?? '\\N'}\t${a.status}\t${a.name.replace(/[\\\t\n\r]/g, ' ')}\n`;
+        if (buf.length > 65536) {
+          yield buf;
+          buf = '';
+        }
+      }
+      if (buf) yield buf;
+    }
+    await pipeline(Readable.from(lines()), copy);
+  } finally {
+    client.release();
+  }
+}
+
+async function writeImportFile(path: string, accounts: RegistryAccount[]) {
+  async function* chunks() {
+    let buf = '';
+    for (const line of generateImportLines(accounts, { rows: ROWS, seed: 7 })) {
+      buf += line;
+      if (buf.length > 65536) {
+        yield iconv.encode(buf, 'windows-1252');
+        buf = '';
+      }
+    }
+    if (buf) yield iconv.encode(buf, 'windows-1252');
+  }
+  await pipeline(Readable.from(chunks()), createWriteStream(path));
+}
+
+/** Peak resident memory of a process (VmHWM), in MB. */
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+function startProcess(script: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function waitHealthy(url: string) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('web did not become healthy');
+}
+
+async function copyBaseline(pool: pg.Pool, file: string): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('DROP TABLE IF EXISTS copy_baseline');
+    // One text column per line: the file has rows of every shape (bad ones too), which a typed COPY would refuse.
+    await client.query('CREATE TABLE copy_baseline (line text)');
+    const started = performance.now();
+    const copy = client.query(
+      copyFrom(`COPY copy_baseline FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02', HEADER true, ENCODING 'WIN1252')`),
+    );
+    await pipeline(createReadStream(file, { highWaterMark: 64 * 1024 }), copy);
+    const seconds = (performance.now() - started) / 1000;
+    await client.query('DROP TABLE copy_baseline');
+    return seconds;
+  } finally {
+    client.release();
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'pi-bench-'));
+  const file = join(dir, 'import.csv');
+  log(`preparing: registry of ${ROWS} accounts, import of ${ROWS} rows`);
+  await recreateDatabase(DB_URL);
+  const accounts = [...generateRegistry({ count: ROWS, seed: 1 })];
+  const { db, pool, close } = connectDb(DB_URL, { max: 4 });
+  await loadRegistry(pool, accounts);
+  await pool.query('ANALYZE account');
+  await writeImportFile(file, accounts);
+  accounts.length = 0;
+  const user = await createUser(db, { declarant: 'Cabinet Bench', email: 'bench@bench.test', password: 'bench-password' });
+  const token = await createApiToken(db, user.id);
+  const size = statSync(file).size;
+  log(`import file: ${(size / 1e6).toFixed(1)} MB`);
+
+  const prefix = `pi-bench-${Date.now()}`;
+  const env = {
+    DATABASE_URL: DB_URL,
+    REDIS_URL: values['redis-url']!,
+    QUEUE_PREFIX: prefix,
+    PORT: values.port!,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    NIR_HASH_KEY: NIR_KEY,
+    UPLOAD_MAX_BYTES: String(Math.max(size * 2, 100 * 1024 * 1024)),
+    CHUNK_SIZE: values['chunk-size']!,
+    WORKER_CONCURRENCY: '1',
+  };
+  const web = startProcess('web/main.ts', env);
+  const worker = startProcess('worker/main.ts', env);
+  const redis = new Redis(values['redis-url']!);
+  try {
+    const base = `http://127.0.0.1:${values.port}`;
+    await waitHealthy(`${base}/healthz`);
+    await new Promise((r) => setTimeout(r, 1000)); // the worker's own start
+    const redisBefore = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+
+    const started = performance.now();
+    const form = new FormData();
+    form.append('file', await openAsBlob(file), 'import.csv');
+    const res = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${await res.text()}`);
+    const { id } = (await res.json()) as { id: number };
+    const uploaded = performance.now();
+    let batch: any;
+    let redisPeak = 0;
+    for (;;) {
+      batch = await (await fetch(`${base}/api/v1/batches/${id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      redisPeak = Math.max(redisPeak, Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]));
+      if (!['queued', 'validating', 'applying'].includes(batch.status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (batch.status !== 'completed') throw new Error(`batch ended ${batch.status}: ${JSON.stringify(batch.error)}`);
+    const t = await db.selectFrom('batch').select(['created_at', 'started_at', 'staged_at', 'resolved_at', 'finished_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    const span = (a: Date | null, b: Date | null) => (a && b ? Math.round((b.getTime() - a.getTime())) / 1000 : null);
+    const workerRss = peakRssMb(worker.pid!);
+    const webRss = peakRssMb(web.pid!);
+
+    const copySeconds = await copyBaseline(pool, file);
+    const rowsPerS = Math.round(ROWS / seconds);
+    const copyRowsPerS = Math.round(ROWS / copySeconds);
+    log(`upload: ${((uploaded - started) / 1000).toFixed(2)} s; counts ${JSON.stringify(batch.counts)}`);
+    log(`pipeline: ${seconds.toFixed(2)} s = ${rowsPerS} rows/s; COPY baseline: ${copySeconds.toFixed(2)} s = ${copyRowsPerS} rows/s`);
+    log(`peak RSS: worker ${workerRss} MB, web ${webRss} MB; Redis memory during the import: +${((redisPeak - redisBefore) / 1024).toFixed(0)} KiB`);
+    console.log(
+      JSON.stringify({
+        rows: ROWS,
+        seconds: Math.round(seconds * 100) / 100,
+        rows_per_s: rowsPerS,
+        copy_rows_per_s: copyRowsPerS,
+        ratio: Math.round((rowsPerS / copyRowsPerS) * 1000) / 1000,
+        worker_peak_rss_mb: workerRss,
+        web_peak_rss_mb: webRss,
+        phases: {
+          upload: Math.round((uploaded - started) / 10) / 100,
+          queue: span(t.created_at, t.started_at),
+          read: span(t.started_at, t.staged_at),
+          check: span(t.staged_at, t.resolved_at),
+          apply: span(t.resolved_at, t.finished_at),
+        },
+        redis_peak_delta_kb: Math.round((redisPeak - redisBefore) / 1024),
+      }),
+    );
+  } finally {
+    web.kill('SIGTERM');
+    worker.kill('SIGTERM');
+    redis.disconnect();
+    await close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
