@@ -10,6 +10,7 @@ import type { AppDeps, AppEnv } from './context.ts';
 import { apiRoutes, apiError } from './routes/api.routes.ts';
 import { authRoutes } from './routes/auth.routes.tsx';
 import { uiRoutes } from './routes/ui.routes.tsx';
+import { BULL_BOARD_PATH } from './routes/admin.routes.tsx';
 
 const require = createRequire(import.meta.url);
 const HTMX = readFileSync(require.resolve('htmx.org/dist/htmx.min.js'));
@@ -35,24 +36,29 @@ export function createApp(deps: AppDeps) {
     await next();
   });
 
-  app.use(
-    '*',
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", NONCE],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-      strictTransportSecurity: deps.config.cookieSecure ? 'max-age=31536000; includeSubDomains' : false,
-      referrerPolicy: 'same-origin',
-    }),
-  );
+  const csp = {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'", NONCE],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    objectSrc: ["'none'"],
+  };
+  const headers = {
+    strictTransportSecurity: deps.config.cookieSecure ? 'max-age=31536000; includeSubDomains' : false,
+    referrerPolicy: 'same-origin',
+  } as const;
+  const pageHeaders = secureHeaders({ contentSecurityPolicy: csp, ...headers });
+  // bull-board (admins only) is a prebuilt React page: it needs its <base href> and applies inline styles.
+  // Only there does the policy allow them; scripts stay 'self' and its Google Fonts link stays blocked.
+  const boardHeaders = secureHeaders({
+    contentSecurityPolicy: { ...csp, styleSrc: ["'self'", "'unsafe-inline'"], baseUri: ["'self'"] },
+    ...headers,
+  });
+  app.use('*', (c, next) => (c.req.path.startsWith(`${BULL_BOARD_PATH}/`) || c.req.path === BULL_BOARD_PATH ? boardHeaders : pageHeaders)(c, next));
   app.use('*', async (c, next) => {
     c.set('nonce', (c.get('secureHeadersNonce' as never) as string | undefined) ?? '');
     await next();

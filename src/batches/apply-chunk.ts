@@ -31,17 +31,23 @@ export async function applyNextChunk(trx: Transaction<Database>, batch: Batch, c
     // Whether a services column exists is a property of the file: without it, an existing client's services
     // stay as they are and a new client gets none.
     const columns = (batch.columns ?? []) as (string | null)[];
+    // 'added' rows were judged not in the portfolio, and no other batch of this firm runs meanwhile: a plain
+    // insert (cheaper than an upsert's speculative insertion). 'updated' rows change their services only.
     await sql`
-      INSERT INTO portfolio_client AS p (declarant_id, account_number, client_case, siren, name, online_services,
+      INSERT INTO portfolio_client (declarant_id, account_number, client_case, siren, name, online_services,
         email_services, added_by_user_id, added_by_batch_id)
       SELECT ${batch.declarant_id}, a.account_number, a.kind, a.siren, coalesce(r.name, a.name, ''),
         coalesce(r.online_services, '{}'), coalesce(r.email_services, '{}'), ${batch.user_id}, ${batch.id}
       FROM batch_row r JOIN account a ON a.account_number = r.client_key
-      WHERE ${range} AND r.outcome IN ('added', 'updated')
-      ON CONFLICT (declarant_id, account_number) DO UPDATE SET
-        online_services = ${columns.includes('online_services') ? sql`excluded.online_services` : sql`p.online_services`},
-        email_services = ${columns.includes('email_services') ? sql`excluded.email_services` : sql`p.email_services`},
+      WHERE ${range} AND r.outcome = 'added'
+    `.execute(trx);
+    await sql`
+      UPDATE portfolio_client p SET
+        online_services = ${columns.includes('online_services') ? sql`coalesce(r.online_services, '{}')` : sql`p.online_services`},
+        email_services = ${columns.includes('email_services') ? sql`coalesce(r.email_services, '{}')` : sql`p.email_services`},
         updated_at = now(), updated_by_batch_id = ${batch.id}
+      FROM batch_row r
+      WHERE ${range} AND r.outcome = 'updated' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
     `.execute(trx);
     await sql`
       DELETE FROM portfolio_client p USING batch_row r

@@ -108,6 +108,7 @@ export async function stageBatch(pool: pg.Pool, db: Kysely<Database>, input: Sta
         }
       }
       const f = accountKey === null ? undefined : facts.get(accountKey);
+      const nirHash = row.nir === null ? null : hashNir(input.nirHashKey, row.nir);
       const j = judgeRow({
         line,
         action: row.action,
@@ -115,7 +116,7 @@ export async function stageBatch(pool: pg.Pool, db: Kysely<Database>, input: Sta
         siren: row.siren,
         accountNumber: row.accountNumber,
         amountCents: row.amountCents,
-        nirHash: row.nir === null ? null : hashNir(input.nirHashKey, row.nir),
+        nirHash,
         onlineServices: row.onlineServices,
         emailServices: row.emailServices,
         codes: preCodes,
@@ -136,7 +137,7 @@ export async function stageBatch(pool: pg.Pool, db: Kysely<Database>, input: Sta
         copyText(row.siret) + '\t' +
         copyText(row.accountNumber) + '\t' +
         copyNumber(row.amountCents) + '\t' +
-        copyText(row.nir === null ? null : hashNir(input.nirHashKey, row.nir)) + '\t' +
+        copyText(nirHash) + '\t' +
         copyText(row.nir === null ? null : maskNir(row.nir)) + '\t' +
         copyCodeArray(row.onlineServices) + '\t' +
         copyCodeArray(row.emailServices) + '\t' +

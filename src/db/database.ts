@@ -168,7 +168,6 @@ export interface PortfolioClientTable {
 }
 
 export interface PortfolioEventTable {
-  id: Generated<Id>;
   declarant_id: number;
   account_number: string;
   kind: 'added' | 'updated' | 'removed';
@@ -179,7 +178,6 @@ export interface PortfolioEventTable {
 }
 
 export interface ProofFailureTable {
-  id: Generated<Id>;
   declarant_id: number;
   account_number: string;
   at: Generated<Timestamp>;

@@ -65,6 +65,7 @@ export function clientHistory(db: Kysely<Database>, declarantId: number, account
     .where('e.declarant_id', '=', declarantId)
     .where('e.account_number', '=', accountNumber)
     .orderBy('e.at')
-    .orderBy('e.id')
+    .orderBy('e.batch_id')
+    .orderBy('e.line')
     .execute();
 }

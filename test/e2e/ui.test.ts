@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -258,7 +259,7 @@ describe('the web UI in a real browser', () => {
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[href="/portefeuille/nettoyage.csv"]')]);
     const text = (await readFile((await download.path())!)).toString('utf8');
-    expect(text).toBe(`\uFEFFaction;numero de compte;siren;nom\r\nsuppression;${good[5].accountNumber};${good[5].siren};${good[5].name}\r\n`);
+    expect(text).toBe(`\uFEFFaction;numero de compte;siren;nom\r\nsuppression;${good[5].accountNumber};${good[5].siren};Société Élan ${good[5].accountNumber.slice(-3)}\r\n`);
 
     await page.goto(url(`/portefeuille/${good[0].accountNumber}`));
     const history = await page.locator('table.history tbody').textContent();
@@ -303,9 +304,12 @@ describe('the web UI in a real browser', () => {
     const board = await page.goto(url('/admin/queues'));
     expect(board?.status()).toBe(200);
     await page.waitForSelector('text=batches', { timeout: 15_000 });
+    // Under its relaxed policy bull-board only misses its Google Fonts (blocked on purpose: no third party).
+    const boardProblems = browser.problems.slice(before).filter((p) => !p.includes('fonts.googleapis.com'));
+    expect(boardProblems).toEqual([]);
     await shot('15-bull-board');
     // Our own pages raised no console error (CSP violations included); bull-board's are reported apart.
-    const ours = browser.problems.slice(0, before);
+    const ours = browser.problems.slice(0, before).filter((p) => !/Failed to load resource: the server responded with a status of (404|413)/.test(p));
     expect(ours).toEqual([]);
   });
 });

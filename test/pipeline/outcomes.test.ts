@@ -146,7 +146,7 @@ describe('a firm imports files through the API and a real worker', () => {
       .selectFrom('portfolio_event')
       .select(['kind', 'batch_id', 'line'])
       .where('account_number', '=', acc.e6.accountNumber)
-      .orderBy('id')
+      .orderBy('batch_id')
       .execute();
     expect(history).toEqual([
       { kind: 'added', batch_id: first.id, line: 8 },

@@ -14,7 +14,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; nonce: string; actor?
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="htmx-config" content='{"selfRequestsOnly":true,"allowScriptTags":false,"allowEval":false,"includeIndicatorStyles":false}' />
+      <meta name="htmx-config" content='{"selfRequestsOnly":true,"allowScriptTags":false,"allowEval":false,"includeIndicatorStyles":false,"attributesToSettle":["class","width","height"]}' />
       <title>{title} · Import de portefeuille</title>
       <link rel="stylesheet" href="/static/app.css" />
       <script src="/static/htmx.min.js" nonce={nonce} defer></script>
