@@ -16,7 +16,7 @@ import { createLogger } from '../../src/logger.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
 
 const PASSWORD = 'correct horse battery';
-const UNKNOWN_ROWS = 3000;
+const UNKNOWN_ROWS = 20_000;
 
 /** The firm's messy file, as French Excel writes it: Windows-1252, `;`, CRLF, an unknown column. */
 function messyFile(good: AccountInput[], struckOff: AccountInput) {
@@ -69,7 +69,7 @@ describe('the web UI in a real browser', () => {
   }
 
   beforeAll(async () => {
-    stack = await startStack({ worker: false, env: { UPLOAD_MAX_BYTES: String(1024 * 1024) } });
+    stack = await startStack({ worker: false, env: { UPLOAD_MAX_BYTES: String(4 * 1024 * 1024) } });
     const { db } = stack.db;
     const key = stack.config.nirHashKey;
     firm = await createFirm(db, 'Cabinet Dupré & Fils');
@@ -211,7 +211,7 @@ describe('the web UI in a real browser', () => {
 
   it('refuses a file over the size limit with a French message', async () => {
     const path = join(dir, 'trop-gros.csv');
-    await writeFile(path, 'action;siren\r\n' + 'suppression;732829320\r\n'.repeat(60_000));
+    await writeFile(path, 'action;siren\r\n' + 'suppression;732829320\r\n'.repeat(230_000));
     await page.goto(url('/'));
     await page.setInputFiles('#file', path);
     const [response] = await Promise.all([page.waitForNavigation(), page.click('form.upload button[type=submit]')]);

@@ -6,7 +6,7 @@ export function apiClient(baseUrl: string, token: string) {
     async upload(content: string | Uint8Array, opts: { filename?: string; mode?: 'apply' | 'dry_run' } = {}) {
       const form = new FormData();
       if (opts.mode) form.append('mode', opts.mode);
-      form.append('file', new Blob([content]), opts.filename ?? 'import.csv');
+      form.append('file', new Blob([content as BlobPart]), opts.filename ?? 'import.csv');
       return json(await fetch(`${baseUrl}/api/v1/batches`, { method: 'POST', headers, body: form }));
     },
     async get(path: string) {
