@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Batch, BatchMode, BatchStatus, Database } from '../db/database.ts';
+import { REJECTION_CODES } from '../domain/types.ts';
 
 /**
  * Tenancy lives here, in the data layer: every read of a batch or its rows takes a scope. A firm's scope only
@@ -136,9 +137,15 @@ export async function listBatchRows(db: Kysely<Database>, batchId: number, filte
   if (filter.after !== undefined) qb = qb.where('line', '>', filter.after);
   if (filter.outcome || filter.code) qb = qb.where('line', '<=', visibleThrough);
   if (filter.outcome) qb = qb.where('outcome', '=', filter.outcome);
-  if (filter.code) qb = qb.where(sql<boolean>`codes @> ARRAY[${filter.code}]::text[]`);
+  if (filter.code) {
+    qb = qb.where(sql<boolean>`codes @> ARRAY[${filter.code}]::text[]`);
+    // Rejection codes live on rejected rows only: walking those (an index of their own) finds a rare code fast.
+    if ((REJECTION_CODES as readonly string[]).includes(filter.code)) qb = qb.where('outcome', '=', 'rejected');
+  }
   const q = filter.q?.replace(/[\s.\-\u00a0\u202f]/g, '');
-  if (q) qb = qb.where((eb) => eb.or([eb('account_number', '=', q), eb('siren', '=', q), eb('siret', '=', q)]));
+  if (q && q.length === 14) qb = qb.where('siren', '=', q.slice(0, 9)).where('siret', '=', q);
+  else if (q && q.length === 9) qb = qb.where('siren', '=', q);
+  else if (q) qb = qb.where('account_number', '=', q);
   const rows = await qb.orderBy('line').limit(filter.limit + 1).execute();
   const next = rows.length > filter.limit ? rows[filter.limit - 1].line : null;
   const page = rows.slice(0, filter.limit).map((r) =>

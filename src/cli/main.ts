@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -36,6 +37,7 @@ const commands: Record<string, Handler> = {
     const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
     const file = positionals[0];
     if (!file) throw new UsageError('registry:import needs a file');
+    await readable(file);
     await migrateToLatest(config.databaseUrl);
     await withDb(config, async ({ db }) => {
       const r = await importRegistryFile(db, () => createReadStream(file), config.nirHashKey);
@@ -77,6 +79,7 @@ const commands: Record<string, Handler> = {
     });
     const file = positionals[0];
     if (!file || !values.email) throw new UsageError('import needs a file and --email');
+    await readable(file);
     await withDb(config, async ({ db }) => {
       const user = await findUserByEmail(db, values.email!);
       const actor = user && (await findActorByUserId(db, user.id));
@@ -122,6 +125,12 @@ const commands: Record<string, Handler> = {
     });
   },
 };
+
+async function readable(file: string): Promise<void> {
+  await access(file).catch(() => {
+    throw new Error(`cannot read ${file}`);
+  });
+}
 
 async function withDb<T>(config: Config, fn: (d: ReturnType<typeof connectDb>) => Promise<T>): Promise<T> {
   const d = connectDb(config.databaseUrl, { max: 4 });
