@@ -91,10 +91,13 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+/** The heap caps of `npm run web` / `npm run worker` (package.json): the bench runs the processes the same way. */
+const HEAP_MB: Record<string, number> = { 'web/main.ts': 128, 'worker/main.ts': 160 };
+
 function startProcess(script: string, env: Record<string, string>): ChildProcess {
   // BENCH_PROFILE=dir writes a V8 CPU profile of each process there (open it in Chrome's DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...profile, `--max-old-space-size=${HEAP_MB[script]}`, '--import', 'tsx', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
