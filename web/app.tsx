@@ -99,6 +99,8 @@ export function createApp(deps: AppDeps) {
     const status = err instanceof HTTPException ? err.status : 500;
     if (status >= 500) deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'request failed');
     const message = err instanceof HTTPException ? err.message : 'Internal error';
+    // A refused upload was not read to its end: close the connection rather than reuse it.
+    if (status === 413 || status === 415 || (status === 400 && c.req.method === 'POST')) c.header('Connection', 'close');
     if (c.req.path.startsWith('/api/')) {
       const code = ERROR_CODES[status] ?? 'INTERNAL_ERROR';
       return apiError(c, status as 500, code, message);

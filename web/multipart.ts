@@ -24,6 +24,8 @@ export async function parseUpload<T>(
   req: Request,
   maxBytes: number,
   onFile: (file: AsyncIterable<Uint8Array>, filename: string) => Promise<T>,
+  /** Undoes what onFile did when the request is refused after all (a second file, too many parts…). */
+  discard?: (result: T) => Promise<void>,
 ): Promise<{ fields: Record<string, string>; file: UploadedFile<T> }> {
   const encoding = req.headers.get('content-encoding');
   if (encoding && encoding !== 'identity') throw new HTTPException(415, { message: 'Compressed uploads are not accepted' });
@@ -47,11 +49,18 @@ export async function parseUpload<T>(
   const fields: Record<string, string> = {};
   let file: Promise<UploadedFile<T>> | undefined;
   let failure: HTTPException | undefined;
+  let stop: () => void = () => {};
+  const source = Readable.fromWeb(req.body as unknown as WebReadableStream);
+  // A refused upload stops being read at once: the answer goes out without waiting for the rest of the body.
   const fail = (e: HTTPException) => {
     failure ??= e;
+    source.unpipe(bb);
+    source.destroy();
+    stop();
   };
 
   const done = new Promise<void>((resolve, reject) => {
+    stop = resolve;
     bb.on('field', (name, value) => {
       fields[name] = value;
     });
@@ -75,10 +84,14 @@ export async function parseUpload<T>(
     bb.on('error', (err) => reject(new HTTPException(400, { message: 'Malformed multipart body', cause: err })));
     bb.on('close', () => resolve());
   });
-  Readable.fromWeb(req.body as unknown as WebReadableStream).on('error', (err) => bb.destroy(err)).pipe(bb);
+  source.on('error', (err) => {
+    if (!failure) bb.destroy(err);
+  });
+  source.pipe(bb);
   await done;
   if (failure) {
-    await file?.catch(() => {});
+    const stored = await file?.catch(() => undefined);
+    if (stored && discard) await discard(stored.result);
     throw failure;
   }
   if (!file) throw new HTTPException(400, { message: 'Missing "file" part' });

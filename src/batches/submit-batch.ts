@@ -4,7 +4,7 @@ import type { Batch, BatchMode, Database } from '../db/database.ts';
 import type { Actor } from '../users/user.repository.ts';
 import type { Logger } from '../logger.ts';
 import { createBatch } from './batch.repository.ts';
-import { storeUpload, type StoredUpload } from './upload.repository.ts';
+import { deleteUpload, storeUpload, type StoredUpload } from './upload.repository.ts';
 import { enqueueBatch, type JobDataMap } from '../queue/queue.ts';
 
 export interface SubmitDeps {
@@ -29,6 +29,11 @@ export async function enqueueOrLeaveQueued(deps: Pick<SubmitDeps, 'queue' | 'log
 /** Streams an uploaded file into storage (bounded); the batch is created afterwards, once the form's fields are known. */
 export function storeBatchUpload(deps: SubmitDeps, actor: Actor, filename: string, body: AsyncIterable<Uint8Array>) {
   return storeUpload(deps.db, { declarantId: actor.declarantId, filename, body, maxBytes: deps.uploadMaxBytes });
+}
+
+/** Forgets a stored upload that will get no batch. */
+export function discardBatchUpload(deps: SubmitDeps, stored: StoredUpload): Promise<void> {
+  return deleteUpload(deps.db, stored.uploadId);
 }
 
 /** Creates the batch of a stored upload, queued, and enqueues its job. */

@@ -58,6 +58,14 @@ export async function storeUpload(
   });
 }
 
+/** Removes an upload no batch was created for (a request refused after its file was stored). */
+export async function deleteUpload(db: Kysely<Database>, uploadId: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('upload_chunk').where('upload_id', '=', uploadId).execute();
+    await trx.deleteFrom('upload').where('id', '=', uploadId).execute();
+  });
+}
+
 export class UploadPurgedError extends Error {}
 
 export async function findUploadScan(db: Kysely<Database>, uploadId: number): Promise<ScanResult | undefined> {

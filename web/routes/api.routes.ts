@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps, AppEnv } from '../context.ts';
 import { findActorByToken } from '../../src/users/user.repository.ts';
 import { declarantScope, findBatch, listBatches, listBatchRows, requestCancel } from '../../src/batches/batch.repository.ts';
-import { applyDryRun, storeBatchUpload, submitBatch } from '../../src/batches/submit-batch.ts';
+import { applyDryRun, storeBatchUpload, submitBatch, discardBatchUpload } from '../../src/batches/submit-batch.ts';
 import { rejectionsCsv, reportCsv } from '../../src/batches/export.ts';
 import { UploadPurgedError, UploadTooLargeError } from '../../src/batches/upload.repository.ts';
 import { listPortfolioClients } from '../../src/portfolio/portfolio.repository.ts';
@@ -66,6 +66,7 @@ export function apiRoutes(deps: AppDeps) {
     try {
       upload = await parseUpload(c.req.raw, deps.config.uploadMaxBytes, (body, filename) =>
         storeBatchUpload(submitDeps, actor, filename, body),
+        (stored) => discardBatchUpload(submitDeps, stored),
       );
     } catch (err) {
       if (err instanceof UploadTooLargeError) throw new HTTPException(413, { message: 'File too large' });

@@ -4,7 +4,7 @@ import type { AppDeps, AppEnv } from '../context.ts';
 import type { Actor } from '../../src/users/user.repository.ts';
 import type { Batch } from '../../src/db/database.ts';
 import { ADMIN_SCOPE, declarantScope, findBatch, listBatches, listBatchRows, requestCancel, type Scope } from '../../src/batches/batch.repository.ts';
-import { applyDryRun, storeBatchUpload, submitBatch } from '../../src/batches/submit-batch.ts';
+import { applyDryRun, storeBatchUpload, submitBatch, discardBatchUpload } from '../../src/batches/submit-batch.ts';
 import { rejectionsCsv, reportCsv } from '../../src/batches/export.ts';
 import { UploadPurgedError, UploadTooLargeError } from '../../src/batches/upload.repository.ts';
 import { OUTCOMES, REJECTION_CODES, INFO_CODES } from '../../src/domain/types.ts';
@@ -107,7 +107,7 @@ export function batchRoutes(deps: AppDeps) {
     const actor = c.get('actor');
     let upload;
     try {
-      upload = await parseUpload(c.req.raw, deps.config.uploadMaxBytes, (body, filename) => storeBatchUpload(submitDeps, actor, filename, body));
+      upload = await parseUpload(c.req.raw, deps.config.uploadMaxBytes, (body, filename) => storeBatchUpload(submitDeps, actor, filename, body), (stored) => discardBatchUpload(submitDeps, stored));
     } catch (err) {
       if (err instanceof UploadTooLargeError || (err instanceof HTTPException && err.status === 413)) {
         return home(c, 413, `Fichier trop volumineux : ${maxMb} Mo au plus. Découpez-le en plusieurs fichiers.`);
