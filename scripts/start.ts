@@ -31,6 +31,7 @@ async function main() {
     '',
     `  Import de portefeuille : http://localhost:${web.port}`,
     seeded ? '  Données de démonstration chargées (référentiel de 10 000 comptes).' : '',
+    '  Un fichier à importer pour essayer : npm run cli -- demo:file --rows 500 --out demo-import.csv',
     '  Comptes de démonstration :',
     ...DEMO_USERS.map((u) => `    ${u.role === 'admin' ? 'admin  ' : 'cabinet'}  ${u.email.padEnd(20)} ${u.password}   (${u.declarant})`),
     '',

@@ -13,7 +13,10 @@ import { submitBatch } from '../batches/submit-batch.ts';
 import { ADMIN_SCOPE, findBatch } from '../batches/batch.repository.ts';
 import { batchJson } from '../batches/batch-json.ts';
 import { createBatchQueue, producerConnection } from '../queue/queue.ts';
-import { seedDemo } from '../demo/seed.ts';
+import { DEMO_REGISTRY_SIZE, DEMO_SEED, seedDemo } from '../demo/seed.ts';
+import { generateImportLines, generateRegistry } from '../demo/generate.ts';
+import { writeFile } from 'node:fs/promises';
+import iconv from 'iconv-lite';
 
 class UsageError extends Error {}
 
@@ -23,7 +26,8 @@ const USAGE = `Usage: npm run cli -- <command>
   user:add --declarant <name> --email <email> --password <password> [--admin]
   token:create --email <email>
   import <file> --email <email> [--dry-run] [--wait]
-  seed:demo`;
+  seed:demo
+  demo:file [--rows N] [--out FILE]`;
 
 type Handler = (config: Config, args: string[]) => Promise<void>;
 
@@ -114,6 +118,18 @@ const commands: Record<string, Handler> = {
         redis.disconnect();
       }
     });
+  },
+
+  /** An import file for the demo registry (Windows-1252, `;`, with a few bad rows), to try the product with. */
+  async 'demo:file'(_config, args) {
+    const { values } = parseArgs({ args, options: { rows: { type: 'string', default: '200' }, out: { type: 'string', default: 'demo-import.csv' } } });
+    const rows = Number(values.rows);
+    if (!Number.isInteger(rows) || rows < 1 || rows > 5_000_000) throw new UsageError('--rows must be a whole number from 1 to 5000000');
+    const registry = [...generateRegistry({ count: DEMO_REGISTRY_SIZE, seed: DEMO_SEED })];
+    let text = '';
+    for (const line of generateImportLines(registry, { rows, seed: DEMO_SEED + rows })) text += line.replace(/\n$/, '\r\n');
+    await writeFile(values.out!, iconv.encode(text, 'windows-1252'));
+    console.log(`${values.out}: ${rows} lignes (Windows-1252, séparateur ;)`);
   },
 
   async 'seed:demo'(config) {
