@@ -16,6 +16,7 @@ import { openImportFile } from '../src/csv/read-import-file.ts';
 import { encodeWindows1252 } from '../src/csv/windows-1252.ts';
 import { checkRow } from '../src/rows/check-row.ts';
 import { isLuhnValid } from '../src/identifiers/luhn.ts';
+import { mulberry32 } from '../src/demo/random.ts';
 
 const READ_CHUNK_BYTES = 64 * 1024;
 
@@ -35,18 +36,6 @@ async function* readChunks(path: string): AsyncGenerator<Uint8Array> {
   } finally {
     await file.close();
   }
-}
-
-/** mulberry32: small, fast, deterministic. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function digits(next: () => number, count: number): string {
@@ -124,7 +113,7 @@ function row(next: () => number): string {
 }
 
 async function generate(path: string, rows: number, seed: number): Promise<void> {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const out = createWriteStream(path);
   let text = `${HEADER}\r\n`;
   for (let i = 0; i < rows; i++) {

@@ -3,18 +3,13 @@
  * database, starts the web server and one worker, and prints where to go and how to log in.
  * In production run `npm run web` and `npm run worker` separately, as many of each as needed.
  */
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
 import { connectDb } from '../src/db/connect.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
+import { runProcess } from '../src/lifecycle.ts';
 import { DEMO_USERS, isEmptyDatabase, seedDemo } from '../src/demo/seed.ts';
 import { startWeb } from '../web/server.ts';
 import { startWorker } from '../worker/worker.ts';
 
-async function main() {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
-  await migrateToLatest(config.databaseUrl);
+runProcess('portfolio-import', async (config, log) => {
   const { db, close } = connectDb(config.databaseUrl, { max: 2 });
   let seeded = false;
   try {
@@ -37,17 +32,10 @@ async function main() {
     '',
   ].filter((l) => l !== '');
   console.log(lines.join('\n') + '\n');
-  const stop = async (signal: string) => {
-    log.info({ signal }, 'stopping');
-    await web.close();
-    await worker.close();
-    process.exit(0);
+  return {
+    async close() {
+      await web.close();
+      await worker.close();
+    },
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-}
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
 });

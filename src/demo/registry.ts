@@ -2,19 +2,13 @@
  * The synthetic registry (référentiel): valid accounts only, and the registry file of SPEC §6.
  */
 import type { ClientCase } from '../domain/types.ts';
+import type { AccountInput } from '../registry/account.repository.ts';
 import { luhnCheckDigit, nirKey } from './check-digits.ts';
 import { companyName, personName } from './names.ts';
 import { createRandom, padDigits, type Random } from './random.ts';
 
-export interface RegistryAccount {
-  accountNumber: string;
-  kind: ClientCase;
-  siren: string | null;
-  nir: string | null;
-  referenceAmountCents: number | null;
-  status: 'active' | 'struck_off';
-  name: string;
-}
+/** A registry account as the registry file describes it (the NIR in clear, as a registry import reads it). */
+export type RegistryAccount = AccountInput;
 
 export const REGISTRY_HEADER = 'account_number;kind;siren;nir;reference_amount;status;name';
 
