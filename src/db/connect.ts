@@ -15,6 +15,9 @@ export function connectDb(databaseUrl: string, opts: { max?: number; onError?: (
   const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 10 });
   // An idle client that loses its connection emits here; without a listener the process would crash.
   pool.on('error', (err) => opts.onError?.(err));
+  // A client in use (a COPY, a chunk's transaction) reports a dropped connection on itself, not on the pool:
+  // without this listener the process would crash; with it, the query fails and the job is retried.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -47,8 +47,17 @@ export function readPeakRssMb(pid: number): number | undefined {
   }
 }
 
-export function spawnTsx(name: string, entry: string, env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', entry], {
+/**
+ * The node flags package.json's script runs `entry` with (e.g. the capped heap of `npm run worker`), so that a
+ * child behaves as production does: `--import tsx` and any `--max-old-space-size`.
+ */
+export function nodeFlagsOfScript(script: 'web' | 'worker'): string[] {
+  const pkg = JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: Record<string, string> };
+  return (pkg.scripts[script] ?? '').split(/\s+/).filter((f) => /^--max-old-space-size=\d+$/.test(f));
+}
+
+export function spawnTsx(name: string, entry: string, env: Record<string, string>, nodeFlags: string[] = []): Child {
+  const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -177,11 +186,12 @@ export interface WorkerChild extends Child {
 /** Starts `worker/main.ts` and waits for its "worker started" line (LOG_LEVEL is forced to info for that). */
 export async function startWorkerProcess(name: string, env: ProcessEnv, opts: { readyTimeoutMs?: number } = {}): Promise<WorkerChild> {
   const applicationName = `pi-${name}`;
-  const child = spawnTsx(name, 'worker/main.ts', {
-    LOG_LEVEL: 'info',
-    ...env,
-    DATABASE_URL: taggedDatabaseUrl(env.DATABASE_URL, applicationName),
-  });
+  const child = spawnTsx(
+    name,
+    'worker/main.ts',
+    { LOG_LEVEL: 'info', ...env, DATABASE_URL: taggedDatabaseUrl(env.DATABASE_URL, applicationName) },
+    nodeFlagsOfScript('worker'),
+  );
   try {
     await child.waitForOutput(/"msg":"worker started"/, opts.readyTimeoutMs ?? 30_000);
   } catch (err) {
@@ -201,13 +211,12 @@ export interface WebChild extends Child {
 export async function startWebProcess(name: string, env: ProcessEnv, opts: { readyTimeoutMs?: number } = {}): Promise<WebChild> {
   const port = await freePort();
   const applicationName = `pi-${name}`;
-  const child = spawnTsx(name, 'web/main.ts', {
-    LOG_LEVEL: 'warn',
-    ...env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: taggedDatabaseUrl(env.DATABASE_URL, applicationName),
-  });
+  const child = spawnTsx(
+    name,
+    'web/main.ts',
+    { LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: taggedDatabaseUrl(env.DATABASE_URL, applicationName) },
+    nodeFlagsOfScript('web'),
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitForHealthy(baseUrl, opts.readyTimeoutMs ?? 30_000, child);

@@ -149,7 +149,17 @@ export async function createWorld(rig: Rig, opts: { accounts: number; seed: numb
     });
   }
   for (let i = 0; i < clients.length; i += 2000) await db.insertInto('portfolio_client').values(clients.slice(i, i + 2000)).execute();
-  return { firm, api: apiClient(rig.web.baseUrl, firm.token), registry, state };
+  const api = apiClient(rig.web.baseUrl, firm.token);
+  // A failed request says what the web process printed (a crash, a limit hit).
+  const upload = api.upload.bind(api);
+  api.upload = async (...args: Parameters<typeof upload>) => {
+    try {
+      return await upload(...args);
+    } catch (err) {
+      throw new Error(`upload failed: ${(err as Error).message} (${(err as Error).cause ?? ''})\n${rig.group.diagnostics(40)}`);
+    }
+  };
+  return { firm, api, registry, state };
 }
 
 /** An import file of `rows` records over the registry, from the generator (LF line endings, UTF-8). */

@@ -113,7 +113,6 @@ describe('A2: the same job killed twice in a row, then past maxStalledCount', ()
     let sawFailed = false;
     let failedAt = 0;
     let redriveMs: number | null = null;
-    let lastTakenAt = 0;
     // Wait for the job to be active on the worker (its backends busy on the batch).
     const waitTaken = async (since: number, afterToken: string | null) => {
       const deadline = Date.now() + 60_000;
@@ -129,7 +128,6 @@ describe('A2: the same job killed twice in a row, then past maxStalledCount', ()
         if (state === 'active' && token !== null && token !== afterToken) {
           if (sawFailed && redriveMs === null) redriveMs = Date.now() - failedAt;
           retakes.push(Date.now() - since);
-          lastTakenAt = Date.now();
           return token;
         }
         if (Date.now() > deadline) throw new Error(`job ${jobId} not taken again (state ${state})\n${rig!.group.diagnostics()}`);
@@ -150,7 +148,6 @@ describe('A2: the same job killed twice in a row, then past maxStalledCount', ()
       const recovery = await recoveryTime(rig, batchId, killAt, [victim.applicationName]);
       if (recovery !== null) recoveries.push(recovery);
     }
-    void lastTakenAt;
     const end = await waitForBatchEnd(rig, batchId, 120_000);
     expect(end.status, rig.group.diagnostics()).toBe('completed');
     const verdict = await expectMatchesOracle(rig, batchId, world.firm.declarantId, expected);
