@@ -78,7 +78,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
         await trx.updateTable('batch').set({ status: 'applying', resolved_at: sql<Date>`clock_timestamp()` }).where('id', '=', batchId).execute();
         return false;
       }
-      if ((await applyNextChunk(trx, b, deps.chunkSize)) === 0) {
+      if (!(await applyNextChunk(trx, b, deps.chunkSize))) {
         await finish(trx, batchId, 'completed');
         return true;
       }
@@ -97,10 +97,9 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
   const { db } = deps;
   let lastWrite = 0;
   try {
-    await stageBatch(deps.pool, db, {
+    await stageBatch(deps.pool, {
       batchId: batch.id,
       declarantId: batch.declarant_id,
-      chunkSize: deps.chunkSize,
       open: uploadReader(db, batch.upload_id),
       scan: await findUploadScan(db, batch.upload_id),
       catalogue: await loadCatalogue(db),
