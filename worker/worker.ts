@@ -24,9 +24,10 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   const queue = createBatchQueue(producer, config.queuePrefix);
   queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
 
+  let stopping = false;
   const worker = new Worker(
     QUEUE_NAME,
-    importBatchProcessor({ db, pool, log, chunkSize: config.chunkSize, nirHashKey: config.nirHashKey }),
+    importBatchProcessor({ db, pool, log, chunkSize: config.chunkSize, nirHashKey: config.nirHashKey, isStopping: () => stopping }),
     {
       connection,
       prefix: config.queuePrefix,
@@ -57,10 +58,13 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   return {
     async close() {
       clearInterval(timer);
-      // Let the running chunk commit; past the grace period, force-close (the next worker resumes from the checkpoint).
+      // A running batch stops after its current chunk commits and goes back to the queue (delayed), so another
+      // worker resumes it from the checkpoint. Reading a file is one transaction: if that outlasts the grace
+      // period we stop waiting, closing the connections aborts it, and the next worker reads the file again.
+      stopping = true;
       const graceful = worker.close();
       const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
-      if ((await Promise.race([graceful, timeout])) === 'timeout') await worker.close(true);
+      if ((await Promise.race([graceful, timeout])) === 'timeout') log.warn('worker did not drain in time; leaving its job to another worker');
       await queue.close();
       connection.disconnect();
       producer.disconnect();

@@ -15,6 +15,8 @@ export interface ProcessDeps {
   log: Logger;
   chunkSize: number;
   nirHashKey: string;
+  /** True once the process is shutting down: the batch stops between two chunks and is resumed elsewhere. */
+  isStopping?: () => boolean;
 }
 
 /** done: the batch reached an end (completed, failed, cancelled); wait: an earlier batch of its firm must end first. */
@@ -67,6 +69,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
   }
 
   for (;;) {
+    if (deps.isStopping?.()) return 'wait';
     const ended = await db.transaction().execute(async (trx) => {
       const b = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow();
       if (isFinished(b)) return true;

@@ -84,6 +84,17 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
+    // Two attempts at one batch (a stalled job taken over while its first worker still runs) read the file one
+    // after the other; the second finds the rows staged and stops, instead of judging them again against a
+    // portfolio the first may already have started to change. (A row lock on the batch would also block the
+    // progress and cancel updates for the whole read.)
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [STAGE_LOCK_CLASS, input.batchId]);
+    const { rows: current } = await client.query<{ staged: boolean }>('SELECT staged FROM batch WHERE id = $1', [input.batchId]);
+    if (current[0]?.staged) {
+      await client.query('ROLLBACK');
+      await records.return(undefined);
+      return { total: 0, counts, codeCounts };
+    }
     await client.query('DELETE FROM batch_row WHERE batch_id = $1', [input.batchId]);
     await createStagingTable(client);
     await pipeline(Readable.from(copyText_()), client.query(copyFrom(`COPY staged_row (${STAGED_COLUMNS}) FROM STDIN`)));
@@ -154,6 +165,9 @@ async function markDuplicates(
     [batchId, rows.map((r) => r.line), rows.map((r) => messageFor('DUPLICATE_IN_FILE', { line: r.first }))],
   );
 }
+
+/** The first key of the advisory lock that serialises the reading of one batch (the second is the batch id). */
+const STAGE_LOCK_CLASS = 7301;
 
 /** One staged row as a line of COPY text (columns as STAGED_COLUMNS). */
 function stagedRowText(line: number, row: CheckedRow, nirHashKey: string): string {

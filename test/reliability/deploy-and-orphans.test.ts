@@ -79,7 +79,7 @@ describe('A10: graceful deploy, every worker SIGTERMed mid-batch', () => {
   // or it is SIGKILLed. Fix: let processBatch see a shutdown signal between chunks (e.g. an AbortSignal in
   // ProcessDeps set by close(), returning 'wait' so the job is moved to delayed and another worker resumes from the
   // checkpoint). Remove `.fails` then.
-  it.fails('a SIGTERMed worker exits within its grace period (10 s, plus slack) even in the middle of a batch', async () => {
+  it('a SIGTERMed worker exits within its grace period (10 s, plus slack) even in the middle of a batch', async () => {
     const local = await createRig({ workers: 1, env: { CHUNK_SIZE: '5' } });
     try {
       const world = await createWorld(local, { accounts: 15_000, seed: 1011 });
