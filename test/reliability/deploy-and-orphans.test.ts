@@ -72,13 +72,7 @@ describe('A10: graceful deploy, every worker SIGTERMed mid-batch', () => {
     expect(resume).not.toBeNull();
   }, 300_000);
 
-  // BUG (worker/worker.ts, close()): the "forced" close after the 10 s grace period is a no-op. BullMQ's
-  // Worker.close() memoises its first call (`if (this.closing) return this.closing`), so `worker.close(true)` returns
-  // the graceful close's promise, which waits for the running job — and the job is the whole rest of the batch
-  // (processBatch never stops between chunks on shutdown). A SIGTERMed worker keeps applying until the batch ends
-  // or it is SIGKILLed. Fix: let processBatch see a shutdown signal between chunks (e.g. an AbortSignal in
-  // ProcessDeps set by close(), returning 'wait' so the job is moved to delayed and another worker resumes from the
-  // checkpoint). Remove `.fails` then.
+  // A stopping worker hands its batch back between two chunks (worker/worker.ts close(), processBatch's isStopping).
   it('a SIGTERMed worker exits within its grace period (10 s, plus slack) even in the middle of a batch', async () => {
     const local = await createRig({ workers: 1, env: { CHUNK_SIZE: '5' } });
     try {

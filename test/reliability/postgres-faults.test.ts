@@ -101,7 +101,7 @@ describe('A7: PostgreSQL connections of the workers terminated mid-batch', () =>
       const [worker] = local.workers();
       // Terminate while phase 1's COPY is open (its client is checked out for the whole of phase 1).
       const deadline = Date.now() + 30_000;
-      while (!(await backendsOf(local, [worker.applicationName])).some((b) => b.query.startsWith('COPY batch_row'))) {
+      while (!(await backendsOf(local, [worker.applicationName])).some((b) => b.query.startsWith('COPY staged_row'))) {
         if (Date.now() > deadline) throw new Error('phase 1 COPY never seen');
         await sleep(20);
       }
