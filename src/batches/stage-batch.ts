@@ -67,7 +67,8 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
       // Rows by account number are most of a file: the filter keeps their few possible duplicates. Removes by
       // SIREN alone get their key in SQL and are always looked at (see markDuplicates).
       if (row.codes.length === 0 && row.accountNumber !== null && keys.addAndTest(row.accountNumber)) {
-        candidateKeys.add(row.accountNumber);
+        // A copy, not the cell: a cell can be a slice of the whole decoded chunk of text, which it would keep alive.
+        candidateKeys.add(Buffer.from(row.accountNumber, 'latin1').toString('latin1'));
       }
       text += stagedRowText(line, row, input.nirHashKey);
       if (text.length >= 64 * 1024) {
