@@ -122,7 +122,8 @@ export async function importRegistryFile(
         rejections.push({ line, message: `Compte déjà présent à la ligne ${earlier} du fichier` });
         continue;
       }
-      seen.set(checked.accountNumber, line);
+      // A copy: the cell may be a slice of a whole decoded chunk, which the map would keep alive.
+      seen.set(Buffer.from(checked.accountNumber, 'latin1').toString('latin1'), line);
       pending.push(checked);
       if (pending.length >= 5000) await flush();
     }
