@@ -9,8 +9,7 @@ import { jobIdFor } from '../../src/queue/queue.ts';
 import { sleep } from '../helpers/processes.ts';
 import {
   batchProgress, createRig, createWorld, expectedFor, expectMatchesOracle, importFile, isEnded, jobEvents, recoveryTime,
-  redrives, report, waitForBatchEnd, waitForPhase, type Rig,
-} from './support.ts';
+  redrives, report, waitForBatchEnd, waitForPhase, type Rig, uploadScenario } from './support.ts';
 
 /** The deploy tool's grace period before it SIGKILLs a worker that has not exited (Kubernetes' default is 30 s). */
 const DEPLOY_GRACE_MS = 15_000;
@@ -24,13 +23,7 @@ describe('A10: graceful deploy, every worker SIGTERMed mid-batch', () => {
   it('completes as the oracle says with new workers, nothing doubled, after SIGTERM (then SIGKILL past the grace period)', async () => {
     // Tiny chunks: phase 2 outlasts the grace period, as a large batch would.
     rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '8' } });
-    const world = await createWorld(rig, { accounts: 25_000, seed: 1001 });
-    const bytes = importFile(world.registry, 25_000, 1002);
-    const expected = await expectedFor(bytes, world.state);
-
-    const up = await world.api.upload(bytes);
-    expect(up.status).toBe(202);
-    const batchId: number = up.body.id;
+    const { world, expected, batchId } = await uploadScenario(rig, { accounts: 25_000, rows: 25_000, seed: 1001, importSeed: 1002 });
     const started = Date.now();
     await waitForPhase(rig, batchId, 'applying');
     await sleep(300);

@@ -7,9 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { sleep } from '../helpers/processes.ts';
 import {
-  backendsOf, createRig, createWorld, expectedFor, expectMatchesOracle, importFile, isEnded, jobEvents, recoveryTime,
-  redrives, report, waitForBatchEnd, waitForPhase, type Rig,
-} from './support.ts';
+  backendsOf, createRig, createWorld, expectMatchesOracle, importFile, isEnded, recoveryTime,
+  redrives, report, waitForBatchEnd, waitForPhase, type Rig, uploadScenario } from './support.ts';
 
 /** Terminates every backend of the rig's workers on the test database; returns how many. */
 async function terminateWorkerBackends(rig: Rig): Promise<number> {
@@ -37,13 +36,7 @@ describe('A7: PostgreSQL connections of the workers terminated mid-batch', () =>
 
   it('completes as the oracle says after 4 rounds of pg_terminate_backend (crashed workers respawned)', async () => {
     rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '100' } });
-    const world = await createWorld(rig, { accounts: 30_000, seed: 701 });
-    const bytes = importFile(world.registry, 30_000, 702);
-    const expected = await expectedFor(bytes, world.state);
-
-    const up = await world.api.upload(bytes);
-    expect(up.status).toBe(202);
-    const batchId: number = up.body.id;
+    const { world, expected, batchId } = await uploadScenario(rig, { accounts: 30_000, rows: 30_000, seed: 701, importSeed: 702 });
     const started = Date.now();
     const recoveries: number[] = [];
     const phases: string[] = [];

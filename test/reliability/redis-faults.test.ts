@@ -11,8 +11,7 @@ import { apiClient } from '../helpers/api.ts';
 import { sleep } from '../helpers/processes.ts';
 import {
   batchProgress, createRig, createWorld, expectedFor, expectMatchesOracle, importFile, isEnded, jobEvents,
-  recoveryTime, redrives, report, waitForBatchEnd, waitForPhase, type Rig,
-} from './support.ts';
+  recoveryTime, redrives, report, waitForBatchEnd, waitForPhase, type Rig, uploadScenario } from './support.ts';
 
 /** Time from `since` until the batch's job exists in Redis again (enqueued by the web or re-driven). */
 async function jobBackAfter(rig: Rig, batchId: number, since: number, timeoutMs = 30_000): Promise<number | null> {
@@ -124,13 +123,7 @@ describe('A6: Redis flushed mid-batch (FLUSHALL)', () => {
 
   it('completes as the oracle says after a flush in phase 1 and another in phase 2', async () => {
     rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '100' } });
-    const world = await createWorld(rig, { accounts: 30_000, seed: 601 });
-    const bytes = importFile(world.registry, 30_000, 602);
-    const expected = await expectedFor(bytes, world.state);
-
-    const up = await world.api.upload(bytes);
-    expect(up.status).toBe(202);
-    const batchId: number = up.body.id;
+    const { world, expected, batchId } = await uploadScenario(rig, { accounts: 30_000, rows: 30_000, seed: 601, importSeed: 602 });
     const started = Date.now();
     const rebuilt: number[] = [];
     let flushes = 0;

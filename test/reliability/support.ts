@@ -478,3 +478,14 @@ export function report(name: string, figures: Record<string, string | number | b
   }
   console.log(`[reliability] ${name}: ${parts.join(' ')}`);
 }
+
+/** The usual start of a fault scenario: a world, an import file, the oracle's expectations, the upload accepted. */
+export async function uploadScenario(rig: Rig, opts: { accounts: number; rows: number; seed: number; importSeed: number }) {
+  const world = await createWorld(rig, { accounts: opts.accounts, seed: opts.seed });
+  const bytes = importFile(world.registry, opts.rows, opts.importSeed);
+  const expected = await expectedFor(bytes, world.state);
+  const up = await world.api.upload(bytes);
+  expect(up.status).toBe(202);
+  const batchId: number = up.body.id;
+  return { world, bytes, expected, batchId };
+}

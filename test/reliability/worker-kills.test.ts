@@ -9,8 +9,7 @@ import { jobIdFor } from '../../src/queue/queue.ts';
 import { sleep, type WorkerChild } from '../helpers/processes.ts';
 import {
   batchProgress, busyWorker, createRig, createWorld, expectedFor, expectMatchesOracle, importFile, isEnded, jobEvents,
-  recoveryTime, redrives, report, waitForBatchEnd, waitForPhase, type Rig,
-} from './support.ts';
+  recoveryTime, redrives, report, waitForBatchEnd, waitForPhase, type Rig, uploadScenario } from './support.ts';
 
 describe('A1: kill -9 storm', () => {
   let rig: Rig | undefined;
@@ -20,7 +19,7 @@ describe('A1: kill -9 storm', () => {
 
   it('completes a 40,000-row batch through 8 SIGKILLs of the busy worker, as the oracle says', async () => {
     // Small chunks: phase 2 lasts long enough for kills to land in it too.
-    rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '100' } });
+    rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '50' } });
     const world = await createWorld(rig, { accounts: 40_000, seed: 101 });
     const bytes = importFile(world.registry, 40_000, 102);
     const expected = await expectedFor(bytes, world.state);
@@ -41,7 +40,7 @@ describe('A1: kill -9 storm', () => {
       // The first kills land anywhere (phase 1 mostly, which starts again from the first row); the others wait
       // for phase 2, so that chunks are cut too.
       if (kills >= 3) await waitForPhase(rig, batchId, 'applying');
-      await sleep(random.int(kills >= 3 ? 100 : 300, kills >= 3 ? 1200 : 2500));
+      await sleep(random.int(kills >= 3 ? 50 : 300, kills >= 3 ? 600 : 2500));
       const before = await batchProgress(rig, batchId);
       if (isEnded(before.status)) break;
       const workers = rig.workers();
@@ -97,13 +96,7 @@ describe('A2: the same job killed twice in a row, then past maxStalledCount', ()
   it('completes after 4 kills of the worker that holds the job, each as soon as it has taken the job again', async () => {
     // One worker at a time, so the worker that holds the job is known for sure.
     rig = await createRig({ workers: 1, env: { CHUNK_SIZE: '200' } });
-    const world = await createWorld(rig, { accounts: 25_000, seed: 201 });
-    const bytes = importFile(world.registry, 25_000, 202);
-    const expected = await expectedFor(bytes, world.state);
-
-    const up = await world.api.upload(bytes);
-    expect(up.status).toBe(202);
-    const batchId: number = up.body.id;
+    const { world, expected, batchId } = await uploadScenario(rig, { accounts: 25_000, rows: 25_000, seed: 201, importSeed: 202 });
     const jobId = jobIdFor(batchId);
     const queue = rig.queue();
     const started = Date.now();
