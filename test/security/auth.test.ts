@@ -60,6 +60,30 @@ describe('accounts, sessions and CSRF', () => {
     expect(after.headers.get('location')).toBe('/login');
   });
 
+  it('ends a session after its idle time and after its absolute lifetime', async () => {
+    const home = (cookie: string) => fetch(`${stack.baseUrl}/`, { headers: { cookie }, redirect: 'manual' });
+    const idle = (await login(stack.baseUrl, 'gamma@gamma.test', 'gamma-password-1')).cookie!;
+    const old = (await login(stack.baseUrl, 'gamma@gamma.test', 'gamma-password-1')).cookie!;
+    expect((await home(idle)).status).toBe(200);
+    const { hashSecret } = await import('../../src/users/secret.ts');
+    const idHash = (c: string) => hashSecret(decodeURIComponent(c.split('=')[1]));
+    await stack.db.db
+      .updateTable('web_session')
+      .set({ last_seen_at: new Date(Date.now() - (stack.config.sessionIdleMinutes + 1) * 60_000) })
+      .where('id_hash', '=', idHash(idle))
+      .execute();
+    await stack.db.db
+      .updateTable('web_session')
+      .set({ created_at: new Date(Date.now() - (stack.config.sessionAbsoluteHours * 60 + 1) * 60_000) })
+      .where('id_hash', '=', idHash(old))
+      .execute();
+    for (const c of [idle, old]) {
+      const res = await home(c);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('/login');
+    }
+  });
+
   it('marks the cookie Secure with the __Host- prefix behind HTTPS', async () => {
     const secure = await startStack({ worker: false, env: { COOKIE_SECURE: 'true' } });
     try {
