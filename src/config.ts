@@ -17,6 +17,9 @@ export interface Config {
   readonly cookieSecure: boolean;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
+  /** Failed logins in 15 minutes after which an account, or an IP address, is refused for 15 minutes. */
+  readonly loginLimitPerAccount: number;
+  readonly loginLimitPerIp: number;
   readonly workerConcurrency: number;
   readonly logLevel: string;
   /** Seconds between two passes of the reconciler that re-enqueues batches with no live job. */
@@ -78,6 +81,8 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecure: bool('COOKIE_SECURE', false),
     sessionIdleMinutes: int('SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
     sessionAbsoluteHours: int('SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+    loginLimitPerAccount: int('LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 1000),
+    loginLimitPerIp: int('LOGIN_LIMIT_PER_IP', 100, 1, 100_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 2, 1, 64),
     logLevel: str('LOG_LEVEL', 'info'),
     reconcileIntervalSeconds: int('RECONCILE_INTERVAL_SECONDS', 30, 1, 3600),

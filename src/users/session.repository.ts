@@ -41,8 +41,6 @@ export async function purgeExpiredSessions(db: Kysely<Database>, absoluteHours: 
 export const THROTTLE = {
   windowMinutes: 15,
   blockMinutes: 15,
-  perAccount: 10,
-  perIp: 100,
 } as const;
 
 export async function isLoginBlocked(db: Kysely<Database>, keys: string[]): Promise<boolean> {

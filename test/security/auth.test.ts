@@ -6,7 +6,6 @@ import { hashPassword, verifyPassword } from '../../src/users/password.ts';
 import { createApp } from '../../web/app.tsx';
 import { createLogger } from '../../src/logger.ts';
 import { createBatchQueue, producerConnection } from '../../src/queue/queue.ts';
-import { THROTTLE } from '../../src/users/session.repository.ts';
 
 describe('accounts, sessions and CSRF', () => {
   let stack: Stack;
@@ -113,14 +112,33 @@ describe('accounts, sessions and CSRF', () => {
     expect(msg(await unknown.text())).toBe(msg(await wrong.text()));
   });
 
-  it(`blocks an account after ${THROTTLE.perAccount} failed logins with 429, the right password too`, async () => {
+  it('blocks an account after 10 failed logins with 429, the right password too', async () => {
+    const perAccount = stack.config.loginLimitPerAccount;
+    expect(perAccount).toBe(10);
     const statuses: number[] = [];
-    for (let i = 0; i < THROTTLE.perAccount + 1; i++) {
+    for (let i = 0; i < perAccount + 1; i++) {
       statuses.push((await login(stack.baseUrl, 'victim@gamma.test', `wrong-${i}`)).status);
     }
-    expect(statuses.slice(0, THROTTLE.perAccount)).toEqual(Array(THROTTLE.perAccount).fill(401));
-    expect(statuses[THROTTLE.perAccount]).toBe(429);
+    expect(statuses.slice(0, perAccount)).toEqual(Array(perAccount).fill(401));
+    expect(statuses[perAccount]).toBe(429);
     expect((await login(stack.baseUrl, 'victim@gamma.test', 'victim-password-1')).status).toBe(429);
+  });
+
+  it('blocks an IP address after its failed logins across accounts, whatever the account', async () => {
+    // The same rule as the default 100 per IP, with a limit small enough for a test (each failure costs a scrypt).
+    const strict = await startStack({ worker: false, env: { LOGIN_LIMIT_PER_IP: '6' } });
+    try {
+      await createUser(strict.db.db, { declarant: 'Cabinet IP', email: 'ip@ip.test', password: 'ip-password-1' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) statuses.push((await login(strict.baseUrl, `nobody${i}@ip.test`, 'wrong-1')).status);
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 401]);
+      expect((await login(strict.baseUrl, 'someone-else@ip.test', 'wrong-1')).status).toBe(429);
+      expect((await login(strict.baseUrl, 'ip@ip.test', 'ip-password-1')).status).toBe(429);
+      const throttled = await strict.db.db.selectFrom('login_throttle').select('key').where('blocked_until', 'is not', null).execute();
+      expect(throttled.map((t) => t.key)).toContain('ip:127.0.0.1');
+    } finally {
+      await strict.close();
+    }
   });
 
   it('refuses every cross-site state-changing request (the CSRF matrix)', async () => {

@@ -9,7 +9,6 @@ import {
   deleteSession,
   isLoginBlocked,
   recordLoginFailure,
-  THROTTLE,
 } from '../../src/users/session.repository.ts';
 import { LoginPage } from '../views/login.tsx';
 import { clientIp } from '../client-ip.ts';
@@ -34,8 +33,8 @@ export function authRoutes(deps: AppDeps) {
     const ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
     if (!user || !ok) {
       await recordLoginFailure(deps.db, [
-        { key: accountKey, limit: THROTTLE.perAccount },
-        { key: ipKey, limit: THROTTLE.perIp },
+        { key: accountKey, limit: deps.config.loginLimitPerAccount },
+        { key: ipKey, limit: deps.config.loginLimitPerIp },
       ]);
       deps.log.info({ requestId: c.get('requestId') }, 'login failed');
       return c.html(<LoginPage nonce={c.get('nonce')} email={email} error="E-mail ou mot de passe incorrect." />, 401);
