@@ -19,6 +19,10 @@ export interface Config {
   readonly sessionAbsoluteHours: number;
   /** Failed logins in 15 minutes after which an account, or an IP address, is refused for 15 minutes. */
   readonly loginLimitPerAccount: number;
+  /** The site's public origin (https://…) when a reverse proxy terminates TLS: what CSRF checks compare with. */
+  readonly publicOrigin: string | undefined;
+  /** Behind a reverse proxy: take the client's address from X-Forwarded-For (its last entry, the proxy's view). */
+  readonly trustProxy: boolean;
   readonly loginLimitPerIp: number;
   readonly workerConcurrency: number;
   readonly logLevel: string;
@@ -81,6 +85,8 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecure: bool('COOKIE_SECURE', false),
     sessionIdleMinutes: int('SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
     sessionAbsoluteHours: int('SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
+    publicOrigin: env.PUBLIC_ORIGIN ? url('PUBLIC_ORIGIN', '', ['https:', 'http:']).replace(/\/$/, '') : undefined,
+    trustProxy: bool('TRUST_PROXY', false),
     loginLimitPerAccount: int('LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 1000),
     loginLimitPerIp: int('LOGIN_LIMIT_PER_IP', 100, 1, 100_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 2, 1, 64),

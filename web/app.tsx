@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1', apiRoutes(deps));
 
   // Pages use cookies, so every state-changing request must come from our own origin.
-  const checkOrigin = csrf();
+  const checkOrigin = csrf(deps.config.publicOrigin ? { origin: deps.config.publicOrigin } : undefined);
   app.use('*', (c, next) => (c.req.path.startsWith('/api/') ? next() : checkOrigin(c, next)));
   app.route('/', authRoutes(deps));
   app.route('/', uiRoutes(deps));

@@ -141,6 +141,29 @@ describe('accounts, sessions and CSRF', () => {
     }
   });
 
+  it('behind a proxy, checks origins against PUBLIC_ORIGIN and throttles the forwarded address', async () => {
+    const proxied = await startStack({ worker: false, env: { PUBLIC_ORIGIN: 'https://import.example.test', TRUST_PROXY: 'true' } });
+    try {
+      const post = (origin: string) =>
+        fetch(`${proxied.baseUrl}/logout`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
+        });
+      expect((await post(proxied.baseUrl)).status).toBe(403);
+      expect((await post('https://import.example.test')).status).toBe(303);
+      await fetch(`${proxied.baseUrl}/login`, {
+        method: 'POST',
+        headers: { origin: 'https://import.example.test', 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '6.6.6.6, 203.0.113.7' },
+        body: 'email=x%40x.test&password=wrong-pass',
+      });
+      const keys = await proxied.db.db.selectFrom('login_throttle').select('key').execute();
+      expect(keys.map((k) => k.key)).toContain('ip:203.0.113.7');
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('refuses every cross-site state-changing request (the CSRF matrix)', async () => {
     const redis = producerConnection(stack.config.redisUrl);
     const app = createApp({ config: stack.config, db: stack.db.db, pool: stack.db.pool, queue: createBatchQueue(redis, 'unused'), redis, log: createLogger('silent') });

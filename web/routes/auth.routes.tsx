@@ -23,7 +23,7 @@ export function authRoutes(deps: AppDeps) {
     const email = typeof form.email === 'string' ? normaliseEmail(form.email).slice(0, 320) : '';
     const password = typeof form.password === 'string' ? form.password.slice(0, 1024) : '';
     const accountKey = `account:${email}`;
-    const ipKey = `ip:${clientIp(c)}`;
+    const ipKey = `ip:${clientIp(c, deps.config.trustProxy)}`;
     // Throttling comes before any hashing, so a flood of guesses costs us a lookup, not a scrypt.
     if (await isLoginBlocked(deps.db, [accountKey, ipKey])) {
       return c.html(<LoginPage nonce={c.get('nonce')} email={email} error="Trop de tentatives. Réessayez dans quelques minutes." />, 429);
