@@ -9,6 +9,9 @@ import { DEMO_USERS, isEmptyDatabase, seedDemo } from '../src/demo/seed.ts';
 import { startWeb } from '../web/server.ts';
 import { startWorker } from '../worker/worker.ts';
 
+// A first run shows the URL and the logins, not a stream of JSON logs (LOG_LEVEL=info brings them back).
+process.env.LOG_LEVEL ??= 'warn';
+
 runProcess('portfolio-import', async (config, log) => {
   const { db, close } = connectDb(config.databaseUrl, { max: 2 });
   let seeded = false;
