@@ -1,5 +1,6 @@
 import type { FC } from 'hono/jsx';
 import { OUTCOMES, REJECTION_CODES, INFO_CODES } from '../../src/domain/types.ts';
+import { FilterSelect } from './filter-select.tsx';
 import { ACTION_LABELS, CASE_LABELS, OUTCOME_LABELS } from './format.ts';
 
 export interface RowsQuery {
@@ -63,28 +64,10 @@ export const RowsSection: FC<{
     ) : (
       <>
         <form method="get" action={`/batches/${batchId}`} class="filters" role="search" aria-label="Filtrer les lignes">
-          <div>
-            <label for="f-outcome">Résultat</label>
-            <select id="f-outcome" name="outcome">
-              <option value="">Tous</option>
-              {OUTCOMES.map((o) => (
-                <option value={o} selected={query.outcome === o}>
-                  {OUTCOME_LABELS[o]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label for="f-code">Code</label>
-            <select id="f-code" name="code">
-              <option value="">Tous</option>
-              {ALL_CODES.map((code) => (
-                <option value={code} selected={query.code === code}>
-                  {code}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect id="f-outcome" name="outcome" label="Résultat" selected={query.outcome}
+            options={OUTCOMES.map((o) => [o, OUTCOME_LABELS[o]] as const)} />
+          <FilterSelect id="f-code" name="code" label="Code" selected={query.code}
+            options={ALL_CODES.map((code) => [code, code] as const)} />
           <div>
             <label for="f-q">SIREN, SIRET ou n° de compte</label>
             <input id="f-q" name="q" type="search" inputmode="numeric" value={query.q ?? ''} autocomplete="off" />

@@ -2,6 +2,7 @@ import type { FC } from 'hono/jsx';
 import type { Actor } from '../../src/users/user.repository.ts';
 import { CLIENT_CASES } from '../../src/domain/types.ts';
 import { Layout } from './layout.tsx';
+import { FilterSelect } from './filter-select.tsx';
 import { CASE_LABELS, EVENT_LABELS, formatDateTime } from './format.ts';
 
 export interface PortfolioQuery {
@@ -60,17 +61,8 @@ export const PortfolioPage: FC<{ nonce: string; actor: Actor; query: PortfolioQu
           <label for="p-q">SIREN, n° de compte ou nom</label>
           <input id="p-q" name="q" type="search" value={query.q ?? ''} autocomplete="off" />
         </div>
-        <div>
-          <label for="p-case">Cas</label>
-          <select id="p-case" name="cas">
-            <option value="">Tous</option>
-            {CLIENT_CASES.map((k) => (
-              <option value={k} selected={query.clientCase === k}>
-                {CASE_LABELS[k]}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterSelect id="p-case" name="cas" label="Cas" selected={query.clientCase}
+          options={CLIENT_CASES.map((k) => [k, CASE_LABELS[k]] as const)} />
         <div class="choice">
           <input id="p-struck" name="radies" type="checkbox" value="1" checked={query.struckOffOnly} />
           <label for="p-struck">Comptes radiés seulement</label>
