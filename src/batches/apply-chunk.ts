@@ -39,11 +39,11 @@ export async function applyNextChunk(trx: Transaction<Database>, batch: Batch, c
     await sql`
       INSERT INTO portfolio_client (declarant_id, account_number, client_case, siren, name, online_services,
         email_services, added_by_user_id, added_by_batch_id)
-      SELECT ${batch.declarant_id}, a.account_number, a.kind, a.siren, coalesce(r.name, a.name, ''),
+      SELECT ${batch.declarant_id}, r.client_key, r.client_case, r.client_siren, r.client_name,
         coalesce(r.online_services, '{}'), coalesce(r.email_services, '{}'), ${batch.user_id}, ${batch.id}
-      FROM batch_row r JOIN account a ON a.account_number = r.client_key
+      FROM batch_row r
       WHERE ${range} AND r.outcome = 'added'
-      ORDER BY a.account_number -- neighbouring keys land on the same index pages
+      ORDER BY r.client_key -- neighbouring keys land on the same index pages
     `.execute(trx);
     await sql`
       UPDATE portfolio_client p SET
@@ -62,7 +62,6 @@ export async function applyNextChunk(trx: Transaction<Database>, batch: Batch, c
       SELECT ${batch.declarant_id}, r.client_key, r.outcome, ${batch.user_id}, r.batch_id, r.line FROM batch_row r
       WHERE ${range} AND r.outcome IN ('added', 'updated', 'removed')
       ORDER BY r.client_key
-      ON CONFLICT (batch_id, line) DO NOTHING
     `.execute(trx);
   }
 

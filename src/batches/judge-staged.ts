@@ -22,6 +22,8 @@ function judgedMessages(): { codes: string; message: string }[] {
   return lists.map((codes) => ({ codes: codes.join(','), message: joinMessages(codes.map((c) => messageFor(c))) }));
 }
 
+const LINE_MARK = 987654321;
+
 /** Columns a row brings out of stage 1, in COPY order. */
 export const STAGED_COLUMNS =
   'line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked, ' +
@@ -57,22 +59,30 @@ export interface JudgedCounts {
 }
 
 /**
- * Stages 3 and 4 of SPEC §3 for every staged row at once, as hash joins of the whole file against the registry,
+ * Stages 2, 3 and 4 of SPEC §3 for every staged row at once, as hash joins of the whole file against the registry,
  * the portfolio and the recent failed proofs (row-by-row index probes cost ~18 µs a row at a million rows), into
- * batch_row with the client key, codes, planned outcome and message. Stage 2 (duplicates) is settled afterwards
- * on the few rows the key filter flags; it overrides whatever is judged here.
+ * the batch's rows table with the client key, codes, planned outcome and message. Stage 2 (duplicates) looks
+ * only at the rows `duplicateCandidates` (keys the reader's filter saw twice) and removes by SIREN can concern.
  *
- * Mirrors the rules as they read: a row that failed stage 1 keeps its codes; then one code alone
- * (CLIENT_AMBIGUOUS, ACCOUNT_UNKNOWN, PROOF_LOCKED) when it applies; then every failing registry check, in the
- * codes' order; then the portfolio decides.
+ * Mirrors the rules as they read: a row that failed stage 1 keeps its codes; a later row of a key already taken
+ * is a duplicate; otherwise one code alone (CLIENT_AMBIGUOUS, ACCOUNT_UNKNOWN, PROOF_LOCKED) when it applies; then
+ * every failing registry check, in the codes' order; then the portfolio decides.
  */
-export async function judgeStagedRows(client: pg.PoolClient, batchId: number, declarantId: number): Promise<JudgedCounts> {
+export async function judgeStagedRows(
+  client: pg.PoolClient,
+  table: string,
+  batchId: number,
+  declarantId: number,
+  duplicateCandidates: string[],
+): Promise<JudgedCounts> {
   // Planner statistics for the staged rows: a file of ten rows probes indexes, a file of a million hashes.
   await client.query('ANALYZE staged_row');
   // The hash tables of a million-row file fit in memory instead of spilling to temp files; only this transaction.
   // JIT compiling this statement's many expressions costs more than it saves (~0.4 s).
   await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
   const messages = judgedMessages();
+  // The message names the first row's line: the text around it, for SQL to put the line in.
+  const duplicateMessage = messageFor('DUPLICATE_IN_FILE', { line: LINE_MARK }).split(String(LINE_MARK));
   const { rows } = await client.query<{ outcome: Outcome; codes: string[]; n: number }>(
     `WITH siren_facts AS (
        -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio carry it
@@ -98,7 +108,7 @@ export async function judgeStagedRows(client: pg.PoolClient, batchId: number, de
      ),
      facts AS (
        SELECT k.*, coalesce(k.account_key, CASE WHEN NOT k.malformed THEN k.siren END) AS client_key,
-         a.account_number IS NOT NULL AS known, a.kind, a.siren AS account_siren, a.nir_hash AS account_nir_hash,
+         a.account_number IS NOT NULL AS known, a.kind, a.siren AS account_siren, a.name AS account_name, a.nir_hash AS account_nir_hash,
          a.reference_amount_cents AS reference_amount, a.status,
          p.account_number IS NOT NULL AS in_portfolio, p.online_services AS portfolio_online,
          p.email_services AS portfolio_email, coalesce(fl.n, 0) AS failures
@@ -157,19 +167,50 @@ export async function judgeStagedRows(client: pg.PoolClient, batchId: number, de
               WHEN in_portfolio THEN 'removed'
               ELSE 'unchanged' END AS outcome) o
      ),
-     inserted AS (
-       INSERT INTO batch_row (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
-         nir_masked, online_services, email_services, name, client_key, codes, outcome, message)
-       SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked,
-         online_services, email_services, name, client_key, final_codes, outcome,
-         CASE WHEN malformed THEN j.message ELSE coalesce(m.message, '') END
+     -- Stage 2 on the few rows that can be duplicates: keys the filter flagged, removes by SIREN alone, and rows
+     -- naming the one client such a remove found. The first row of a key keeps its judgement; the later ones
+     -- are DUPLICATE_IN_FILE, whatever they were judged.
+     duplicates AS (
+       SELECT line, first FROM (
+         SELECT s.line, min(s.line) OVER (PARTITION BY
+           coalesce(s.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE s.siren END)) AS first
+         FROM staged_row s LEFT JOIN siren_facts f ON s.account_number IS NULL AND f.siren = s.siren
+         WHERE cardinality(s.codes) = 0 AND (s.account_number IS NULL
+           OR s.account_number IN (SELECT unnest($5::text[]))
+           OR s.account_number IN (SELECT clients[1] FROM siren_facts WHERE cardinality(clients) = 1))
+       ) d WHERE line <> first
+     ),
+     final AS (
+       SELECT j.*, d.first IS NOT NULL AS duplicate,
+         CASE WHEN d.first IS NOT NULL THEN 'rejected' ELSE j.outcome END AS final_outcome,
+         CASE WHEN d.first IS NOT NULL THEN '{DUPLICATE_IN_FILE}' ELSE j.final_codes END AS codes_out,
+         CASE WHEN d.first IS NOT NULL THEN $6 || d.first || $7
+              WHEN malformed THEN j.message ELSE coalesce(m.message, '') END AS message_out
        FROM judged j
+       LEFT JOIN duplicates d ON d.line = j.line
        LEFT JOIN unnest($3::text[], $4::text[]) AS m(codes, message)
          ON NOT malformed AND m.codes = array_to_string(final_codes, ',')
+     ),
+     inserted AS (
+       INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
+         nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
+       SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked,
+         online_services, email_services, name, client_key, codes_out, final_outcome, message_out,
+         -- what an added client takes from the registry, so that applying it needs no second look-up
+         CASE WHEN final_outcome = 'added' THEN account_siren END,
+         CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
+       FROM final
        RETURNING outcome, codes
      )
      SELECT outcome, codes, count(*)::int AS n FROM inserted GROUP BY outcome, codes`,
-    [batchId, declarantId, messages.map((m) => m.codes), messages.map((m) => m.message)],
+    [
+      batchId,
+      declarantId,
+      messages.map((m) => m.codes),
+      messages.map((m) => m.message),
+      duplicateCandidates,
+      ...duplicateMessage,
+    ],
   );
   const counts: Record<Outcome, number> = { added: 0, removed: 0, updated: 0, unchanged: 0, rejected: 0 };
   const codeCounts: Record<string, number> = {};

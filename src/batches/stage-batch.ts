@@ -7,11 +7,11 @@ import { openImportFile, FileError } from '../csv/read-import-file.ts';
 import type { ScanResult } from '../csv/scan.ts';
 import { checkRow, type CheckedRow } from '../rows/check-row.ts';
 import { maskNir } from '../identifiers/nir.ts';
-import { messageFor } from '../domain/messages.ts';
 import { hashNir } from '../users/secret.ts';
 import { copyCodeArray, copyNumber, copyText } from './copy-text.ts';
 import { createStagingTable, judgeStagedRows, STAGED_COLUMNS } from './judge-staged.ts';
 import { KeyFilter } from './key-filter.ts';
+import { createBatchRowTable, indexAndAttachBatchRowTable } from './batch-row-table.ts';
 
 export { FileError };
 
@@ -33,9 +33,9 @@ export interface StageResult {
 }
 
 /**
- * Reads the whole file and judges every row — stage 1 (format) in JS while reading, stages 3 (registry, proof
- * lock) and 4 (portfolio) in SQL over the whole file against the state as it stands now, then stage 2
- * (duplicates) — into batch_row, in one transaction. The outcomes are the plan; nothing is applied to any
+ * Reads the whole file and judges every row — stage 1 (format) in JS while reading, stages 2 (duplicates),
+ * 3 (registry, proof lock) and 4 (portfolio) in one SQL statement over the whole file against the state as it
+ * stands now — into the batch's own rows table, indexed and attached to batch_row, in one transaction. The outcomes are the plan; nothing is applied to any
  * portfolio here. A file-level failure throws FileError and leaves no row behind.
  *
  * The caller runs this only once the declarant's earlier batches have ended, so the state every row is
@@ -96,11 +96,11 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
       await records.return(undefined);
       return { total: 0, counts, codeCounts };
     }
-    await client.query('DELETE FROM batch_row WHERE batch_id = $1', [input.batchId]);
+    const table = await createBatchRowTable(client, input.batchId);
     await createStagingTable(client);
     await pipeline(Readable.from(copyText_()), client.query(copyFrom(`COPY staged_row (${STAGED_COLUMNS}) FROM STDIN`)));
-    ({ counts, codeCounts } = await judgeStagedRows(client, input.batchId, input.declarantId));
-    await markDuplicates(client, input.batchId, [...candidateKeys], counts, codeCounts);
+    ({ counts, codeCounts } = await judgeStagedRows(client, table, input.batchId, input.declarantId, [...candidateKeys]));
+    await indexAndAttachBatchRowTable(client, input.batchId);
     await client.query(
       `UPDATE batch SET staged = true, staged_at = clock_timestamp(), total = $2, bytes_read = size, encoding = $3,
          delimiter = $4, line_ending = $5, bom = $6, header_cells = $7, columns = $8, warnings = $9, code_counts = $10
@@ -128,43 +128,6 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
     client.release(broken);
   }
   return { total, counts, codeCounts };
-}
-
-/**
- * Stage 2: a key already taken by an earlier row of the file (that passed stage 1) makes the later rows
- * DUPLICATE_IN_FILE, whatever they were judged. Only keys the filter flagged are looked at, and those of removes
- * by SIREN alone (their key, an account or the SIREN, is known only once judged).
- */
-async function markDuplicates(
-  client: pg.PoolClient,
-  batchId: number,
-  candidates: string[],
-  counts: Record<Outcome, number>,
-  codeCounts: Record<string, number>,
-): Promise<void> {
-  const { rows } = await client.query<{ line: number; first: number; codes: string[]; outcome: Outcome }>(
-    `SELECT line, first, codes, outcome FROM (
-       SELECT line, codes, outcome, min(line) OVER (PARTITION BY client_key) AS first
-       FROM batch_row WHERE batch_id = $1 AND client_key IN (
-         SELECT unnest($2::text[])
-         UNION SELECT client_key FROM batch_row WHERE batch_id = $1 AND account_number IS NULL AND client_key IS NOT NULL)
-     ) d WHERE line <> first`,
-    [batchId, candidates],
-  );
-  if (rows.length === 0) return;
-  for (const r of rows) {
-    counts[r.outcome]--;
-    counts.rejected++;
-    for (const c of r.codes) codeCounts[c]--;
-    codeCounts.DUPLICATE_IN_FILE = (codeCounts.DUPLICATE_IN_FILE ?? 0) + 1;
-  }
-  for (const c of Object.keys(codeCounts)) if (codeCounts[c] === 0) delete codeCounts[c];
-  await client.query(
-    `UPDATE batch_row r SET outcome = 'rejected', codes = '{DUPLICATE_IN_FILE}', message = d.message
-     FROM unnest($2::int[], $3::text[]) AS d(line, message)
-     WHERE r.batch_id = $1 AND r.line = d.line`,
-    [batchId, rows.map((r) => r.line), rows.map((r) => messageFor('DUPLICATE_IN_FILE', { line: r.first }))],
-  );
 }
 
 /** The first key of the advisory lock that serialises the reading of one batch (the second is the batch id). */

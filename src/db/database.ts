@@ -150,6 +150,9 @@ export interface BatchRowTable {
   codes: ColumnType<string[], string[] | undefined, string[]>;
   outcome: string | null;
   message: ColumnType<string, string | undefined, string>;
+  /** For an added client: the registry's SIREN and the name the portfolio takes. */
+  client_siren: string | null;
+  client_name: string | null;
 }
 
 export interface PortfolioClientTable {
