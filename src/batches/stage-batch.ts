@@ -8,7 +8,7 @@ import type { ScanResult } from '../csv/scan.ts';
 import { checkRow, type CheckedRow } from '../rows/check-row.ts';
 import { maskNir } from '../identifiers/nir.ts';
 import { hashNir } from '../users/secret.ts';
-import { copyCodeArray, copyNumber, copyText } from './copy-text.ts';
+import { CopyChunks, copyCodeArray, copyNumber, copyText } from './copy-text.ts';
 import { createStagingTable, judgeStagedRows, STAGED_COLUMNS } from './judge-staged.ts';
 import { KeyFilter } from './key-filter.ts';
 import { createBatchRowTable, indexAndAttachBatchRowTable } from './batch-row-table.ts';
@@ -53,30 +53,28 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
       }
     })();
   };
-  const { meta, records } = await openImportFile(countingOpen, input.scan);
+  const { meta, batches } = await openImportFile(countingOpen, input.scan);
   const keys = new KeyFilter();
   const candidateKeys = new Set<string>();
   let total = 0;
 
-  /** Stage-1 rows as COPY text, ~64 KB a write. */
-  async function* copyText_(): AsyncGenerator<string> {
-    let text = '';
-    for await (const { line, cells } of records) {
-      const row = checkRow(meta.columns, cells, input.catalogue);
-      total++;
-      // Rows by account number are most of a file: the filter keeps their few possible duplicates. Removes by
-      // SIREN alone get their key in SQL and are always looked at (see markDuplicates).
-      if (row.codes.length === 0 && row.accountNumber !== null && keys.addAndTest(row.accountNumber)) {
-        // A copy, not the cell: a cell can be a slice of the whole decoded chunk of text, which it would keep alive.
-        candidateKeys.add(Buffer.from(row.accountNumber, 'latin1').toString('latin1'));
-      }
-      text += stagedRowText(line, row, input.nirHashKey);
-      if (text.length >= 64 * 1024) {
-        yield text;
-        text = '';
+  /** Stage-1 rows as COPY text, ~256 KB a write. */
+  async function* copyChunks(): AsyncGenerator<Buffer> {
+    const chunks = new CopyChunks();
+    for await (const batch of batches) {
+      for (const { line, cells } of batch) {
+        const row = checkRow(meta.columns, cells, input.catalogue);
+        total++;
+        // Rows by account number are most of a file: the filter keeps their few possible duplicates. Removes by
+        // SIREN alone get their key in SQL and are always looked at (see judgeStagedRows).
+        if (row.codes.length === 0 && row.accountNumber !== null && keys.addAndTest(row.accountNumber)) {
+          // A copy, not the cell: a cell can be a slice of the whole decoded chunk of text, which it would keep alive.
+          candidateKeys.add(Buffer.from(row.accountNumber, 'latin1').toString('latin1'));
+        }
+        for (const full of chunks.add(stagedRowText(line, row, input.nirHashKey))) yield full;
       }
     }
-    if (text.length > 0) yield text;
+    for (const full of chunks.end()) yield full;
   }
 
   let counts: Record<Outcome, number> = { added: 0, removed: 0, updated: 0, unchanged: 0, rejected: 0 };
@@ -93,12 +91,12 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
     const { rows: current } = await client.query<{ staged: boolean }>('SELECT staged FROM batch WHERE id = $1', [input.batchId]);
     if (current[0]?.staged) {
       await client.query('ROLLBACK');
-      await records.return(undefined);
+      await batches.return(undefined);
       return { total: 0, counts, codeCounts };
     }
     const table = await createBatchRowTable(client, input.batchId);
     await createStagingTable(client);
-    await pipeline(Readable.from(copyText_()), client.query(copyFrom(`COPY staged_row (${STAGED_COLUMNS}) FROM STDIN`)));
+    await pipeline(Readable.from(copyChunks()), client.query(copyFrom(`COPY staged_row (${STAGED_COLUMNS}) FROM STDIN`)));
     ({ counts, codeCounts } = await judgeStagedRows(client, table, input.batchId, input.declarantId, [...candidateKeys]));
     await indexAndAttachBatchRowTable(client, input.batchId);
     await client.query(

@@ -73,20 +73,26 @@ export async function findUploadScan(db: Kysely<Database>, uploadId: number): Pr
   return row?.scan ?? undefined;
 }
 
-/** The stored bytes, chunk by chunk, in order; each call starts again from the first byte. */
+/**
+ * The stored bytes, chunk by chunk, in order; each call starts again from the first byte. The next chunk is
+ * fetched while the caller works on the current one.
+ */
 export function uploadReader(db: Kysely<Database>, uploadId: number): () => AsyncIterable<Uint8Array> {
+  const fetchChunk = async (seq: number) => {
+    const row = await db.selectFrom('upload_chunk').select('data').where('upload_id', '=', uploadId).where('seq', '=', seq).executeTakeFirst();
+    return row?.data;
+  };
   return async function* () {
     const upload = await db.selectFrom('upload').select(['purged_at']).where('id', '=', uploadId).executeTakeFirst();
     if (!upload || upload.purged_at) throw new UploadPurgedError(`Upload ${uploadId} is no longer stored`);
-    for (let seq = 0; ; seq++) {
-      const row = await db
-        .selectFrom('upload_chunk')
-        .select('data')
-        .where('upload_id', '=', uploadId)
-        .where('seq', '=', seq)
-        .executeTakeFirst();
-      if (!row) return;
-      yield row.data;
+    let next = fetchChunk(0);
+    for (let seq = 1; ; seq++) {
+      const data = await next;
+      if (!data) return;
+      next = fetchChunk(seq);
+      // A consumer that stops early leaves one fetch in flight: let its failure, if any, go unreported.
+      next.catch(() => {});
+      yield data;
     }
   };
 }

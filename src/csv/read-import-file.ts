@@ -48,12 +48,13 @@ export interface CsvLayout {
  * Opens an upload: detects encoding, delimiter and header, then returns the records after the header.
  * `open()` is called once per pass (once more to scan when `scan` is not given) and must yield the file from its
  * first byte. Header-level failures are thrown here; `records` throws FILE_MALFORMED, and FILE_EMPTY when the file
- * has no record. Memory stays flat: bytes are parsed chunk by chunk as the consumer pulls records.
+ * has no record. Memory stays flat: bytes are parsed chunk by chunk as the consumer pulls records. `batches`
+ * hands the same records over a chunk's worth at a time, for readers of millions of rows; use one or the other.
  */
 export function openImportFile(
   open: () => AsyncIterable<Uint8Array>,
   scan?: ScanResult,
-): Promise<{ meta: FileMeta; records: AsyncGenerator<ImportRecord> }> {
+): Promise<{ meta: FileMeta; records: AsyncGenerator<ImportRecord>; batches: AsyncGenerator<ImportRecord[]> }> {
   return openCsvFile(open, scan, mapHeader);
 }
 
@@ -65,7 +66,7 @@ export async function openCsvFile<H extends object>(
   open: () => AsyncIterable<Uint8Array>,
   scan: ScanResult | undefined,
   mapHeader: (cells: string[]) => H,
-): Promise<{ meta: CsvLayout & H; records: AsyncGenerator<ImportRecord> }> {
+): Promise<{ meta: CsvLayout & H; records: AsyncGenerator<ImportRecord>; batches: AsyncGenerator<ImportRecord[]> }> {
   const scanned = scan ?? (await scanFile(open));
   if (scanned.hasNul || scanned.binaryKind !== null) {
     throw new FileError('FILE_BINARY', messageFor('FILE_BINARY', { hint: binaryHint(scanned.binaryKind) }), null);
@@ -74,23 +75,29 @@ export async function openCsvFile<H extends object>(
 
   const text = decodeText(open(), scanned.encoding)[Symbol.asyncIterator]();
   const peek = await peekFirstLines(text);
-  const reader = readRecords(peek.texts, text, scanned.encoding, peek.delimiter);
+  const reader = readBatches(peek.texts, text, scanned.encoding, peek.delimiter);
   try {
-    const header = await reader.next();
-    if (header.done) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY'), null);
-    const mapped = mapHeader(header.value.cells);
+    let first: ImportRecord[] = [];
+    while (first.length === 0) {
+      const next = await reader.next();
+      if (next.done) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY'), null);
+      first = next.value;
+    }
+    const header = first.shift()!;
+    const mapped = mapHeader(header.cells);
     const badUtf8 = scanned.bom && !scanned.validUtf8;
-    if (badUtf8 && hasReplacement(header.value.cells)) throw malformedUtf8(header.value.line);
+    if (badUtf8 && hasReplacement(header.cells)) throw malformedUtf8(header.line);
     const meta = {
       encoding: scanned.encoding,
       bom: scanned.bom,
       delimiter: peek.delimiter,
       lineEnding: peek.lineEnding,
-      headerLine: header.value.line,
-      headerCells: header.value.cells,
+      headerLine: header.line,
+      headerCells: header.cells,
       ...mapped,
     };
-    return { meta, records: recordsAfterHeader(reader, badUtf8) };
+    const batches = batchesAfterHeader(first, reader, badUtf8);
+    return { meta, batches, records: flatten(batches) };
   } catch (error) {
     await reader.return(undefined);
     throw error;
@@ -122,16 +129,38 @@ function hasReplacement(cells: readonly string[]): boolean {
   return false;
 }
 
-async function* recordsAfterHeader(reader: AsyncGenerator<ImportRecord>, badUtf8: boolean): AsyncGenerator<ImportRecord> {
+/**
+ * The records after the header, a decoded chunk's worth at a time (a million rows handed over one by one cost
+ * a million promises). A bad record ends the file: the batch holding it is not handed over.
+ */
+async function* batchesAfterHeader(
+  first: ImportRecord[],
+  reader: AsyncGenerator<ImportRecord[]>,
+  badUtf8: boolean,
+): AsyncGenerator<ImportRecord[]> {
   let count = 0;
-  for await (const record of reader) {
-    if (badUtf8 && hasReplacement(record.cells)) throw malformedUtf8(record.line);
-    count++;
-    yield record;
+  const checked = (batch: ImportRecord[]) => {
+    if (badUtf8) for (const record of batch) if (hasReplacement(record.cells)) throw malformedUtf8(record.line);
+    count += batch.length;
+    return batch;
+  };
+  try {
+    if (first.length > 0) yield checked(first);
+    for await (const batch of reader) yield checked(batch);
+  } finally {
+    await reader.return(undefined);
   }
   // An invalid byte is always decoded as U+FFFD in some cell; this is a safety net.
   if (badUtf8) throw malformedUtf8(null);
   if (count === 0) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY', { hint: 'l’en-tête n’est suivi d’aucune ligne' }), null);
+}
+
+async function* flatten(batches: AsyncGenerator<ImportRecord[]>): AsyncGenerator<ImportRecord> {
+  try {
+    for await (const batch of batches) yield* batch;
+  } finally {
+    await batches.return(undefined);
+  }
 }
 
 function mapHeader(cells: readonly string[]): { columns: (Column | null)[]; warnings: FileMeta['warnings'] } {
@@ -240,15 +269,15 @@ function malformed(error: CsvSyntaxError): FileError {
 }
 
 /**
- * Every non-blank record of the file, header included, with the physical line it starts on. Records are handed
- * over a text chunk at a time, so memory holds one chunk and its records, whatever the file's size.
+ * Every non-blank record of the file, header included, with the physical line it starts on, in batches: a
+ * decoded text chunk's records at a time, so memory holds one chunk and its records, whatever the file's size.
  */
-async function* readRecords(
+async function* readBatches(
   peeked: string[],
   source: AsyncIterator<string>,
   encoding: Encoding,
   delimiter: Delimiter,
-): AsyncGenerator<ImportRecord> {
+): AsyncGenerator<ImportRecord[]> {
   const tokenizer = new CsvTokenizer({ delimiter, maxRecordBytes: MAX_RECORD_BYTES, singleByte: encoding === 'windows-1252' });
   let batch: ImportRecord[] = [];
   const onRecord = (line: number, cells: string[]): void => {
@@ -266,11 +295,11 @@ async function* readRecords(
       if (batch.length > 0) {
         const ready = batch;
         batch = [];
-        yield* ready;
+        yield ready;
       }
     }
     tokenizer.end(onRecord);
-    yield* batch;
+    if (batch.length > 0) yield batch;
   } catch (error) {
     throw error instanceof CsvSyntaxError ? malformed(error) : error;
   } finally {
