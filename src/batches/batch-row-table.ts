@@ -20,16 +20,41 @@ export async function createBatchRowTable(client: pg.PoolClient, batchId: number
 }
 
 /**
- * Indexes what the pages need — line order, search by account number or SIREN, the rejected rows — and makes
- * the rows part of batch_row. Attaching takes a lock that only other attachments wait for; commit soon after.
+ * Indexes the rows in line order (what applying them walks), and makes them part of batch_row. Attaching takes a
+ * lock that only other attachments wait for: commit soon after.
  */
 export async function indexAndAttachBatchRowTable(client: pg.PoolClient, batchId: number): Promise<void> {
   const table = batchRowTable(batchId);
   await client.query(`
     CREATE UNIQUE INDEX ${table}_line_idx ON ${table} (line);
-    CREATE INDEX ${table}_account_idx ON ${table} (account_number);
-    CREATE INDEX ${table}_siren_idx ON ${table} (siren);
-    CREATE INDEX ${table}_rejected_idx ON ${table} (line) WHERE outcome = 'rejected';
     ANALYZE ${table};
     ALTER TABLE batch_row ATTACH PARTITION ${table} FOR VALUES IN (${batchId});`);
 }
+
+/**
+ * The indexes the batch page's searches and filters need — by account number, by SIREN, the rejected rows —
+ * built on a connection of their own while the batch is applied (they lock out writes to the rows, which the
+ * apply does not make, and use the core the apply leaves idle). Idempotent: a resumed batch builds what is
+ * missing; two workers on one batch take turns.
+ */
+export async function buildSearchIndexes(pool: pg.Pool, batchId: number): Promise<void> {
+  const table = batchRowTable(batchId);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [SEARCH_INDEX_LOCK_CLASS, batchId]);
+    await client.query(`
+      CREATE INDEX IF NOT EXISTS ${table}_account_idx ON ${table} (account_number);
+      CREATE INDEX IF NOT EXISTS ${table}_siren_idx ON ${table} (siren);
+      CREATE INDEX IF NOT EXISTS ${table}_rejected_idx ON ${table} (line) WHERE outcome = 'rejected';`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The first key of the advisory lock taken while a batch's search indexes are built (the second is its id). */
+const SEARCH_INDEX_LOCK_CLASS = 7302;

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { FileError } from '../csv/read-import-file.ts';
 import { stageBatch } from './stage-batch.ts';
 import { applyNextChunk } from './apply-chunk.ts';
+import { buildSearchIndexes } from './batch-row-table.ts';
 import { findUploadScan, uploadReader } from './upload.repository.ts';
 import { UNFINISHED_STATUSES } from './batch.repository.ts';
 
@@ -68,26 +69,42 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     if (failed) return 'file_failed';
   }
 
-  for (;;) {
-    if (deps.isStopping?.()) return 'wait';
-    const ended = await db.transaction().execute(async (trx) => {
-      const b = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow();
-      if (isFinished(b)) return true;
-      if (b.cancel_requested) {
-        await finish(trx, batchId, 'cancelled');
-        return true;
-      }
-      if (b.status !== 'applying') {
-        await trx.updateTable('batch').set({ status: 'applying', resolved_at: sql<Date>`clock_timestamp()` }).where('id', '=', batchId).execute();
-        return false;
-      }
-      if (!(await applyNextChunk(trx, b, deps.chunkSize))) {
+  // The search indexes are built beside the apply, on another connection; the batch completes once they exist.
+  let searchable = false;
+  let indexFailure: unknown;
+  const searchIndexes = buildSearchIndexes(deps.pool, batchId).then(
+    () => void (searchable = true),
+    (err: unknown) => void (indexFailure = err ?? new Error('search indexes failed')),
+  );
+  try {
+    for (;;) {
+      if (deps.isStopping?.()) return 'wait';
+      const step = await db.transaction().execute(async (trx): Promise<'ended' | 'next' | 'indexing'> => {
+        const b = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow();
+        if (isFinished(b)) return 'ended';
+        if (b.cancel_requested) {
+          await finish(trx, batchId, 'cancelled');
+          return 'ended';
+        }
+        if (b.status !== 'applying') {
+          await trx.updateTable('batch').set({ status: 'applying', resolved_at: sql<Date>`clock_timestamp()` }).where('id', '=', batchId).execute();
+          return 'next';
+        }
+        if (await applyNextChunk(trx, b, deps.chunkSize)) return 'next';
+        if (!searchable) return 'indexing';
         await finish(trx, batchId, 'completed');
-        return true;
+        return 'ended';
+      });
+      if (step === 'ended') return 'done';
+      if (step === 'indexing') {
+        await searchIndexes;
+        // Not completed without its indexes: the job fails and its retry builds them again.
+        if (indexFailure !== undefined) throw indexFailure;
       }
-      return false;
-    });
-    if (ended) return 'done';
+    }
+  } finally {
+    // Whatever ends the loop, the indexes are not left building behind it.
+    await searchIndexes;
   }
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { apiClient } from '../helpers/api.ts';
 import { createAccount, createFirm } from '../factories/world.ts';
@@ -118,6 +119,13 @@ describe('a firm imports files through the API and a real worker', () => {
     const text = file(rows.map(([, c, , codes]) => (codes[0] === 'ROW_MALFORMED' ? 'ajout;employer;' : line(c))));
     const batch = await api.uploadAndWait(text, { filename: 'portefeuille.csv' });
     expect(batch.status).toBe('completed');
+    // A completed batch's rows are in a table of their own, with every index the batch page's searches use.
+    const indexes = await sql<{ name: string }>`
+      SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = ${`batch_row_${batch.id}`}::regclass ORDER BY 1
+    `.execute(stack.db.db);
+    expect(indexes.rows.map((r) => r.name)).toEqual(
+      ['account', 'line', 'rejected', 'siren'].map((s) => `batch_row_${batch.id}_${s}_idx`),
+    );
     const got = await api.rows(batch.id);
     expect(got.map((r) => [r.line, r.outcome, r.codes])).toEqual(rows.map(([l, , o, c]) => [l, o, c]));
     for (const r of got) if (r.codes.length > 0) expect(r.message).not.toBe('');
