@@ -85,11 +85,12 @@ export async function judgeStagedRows(
   const duplicateMessage = messageFor('DUPLICATE_IN_FILE', { line: LINE_MARK }).split(String(LINE_MARK));
   const { rows } = await client.query<{ outcome: Outcome; codes: string[]; n: number }>(
     `WITH siren_facts AS (
-       -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio carry it
+       -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names
        SELECT o.siren,
          EXISTS (SELECT 1 FROM account a WHERE a.siren = o.siren) AS known,
-         ARRAY(SELECT p.account_number FROM portfolio_client p
-               WHERE p.declarant_id = $2 AND p.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
+         ARRAY(SELECT p.account_number FROM account a
+               JOIN portfolio_client p ON p.declarant_id = $2 AND p.account_number = a.account_number
+               WHERE a.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
        FROM (SELECT DISTINCT siren FROM staged_row WHERE account_number IS NULL AND cardinality(codes) = 0) o
      ),
      failures AS (

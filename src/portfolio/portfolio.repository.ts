@@ -32,7 +32,13 @@ export async function listPortfolioClients(db: Kysely<Database>, declarantId: nu
   if (q) {
     const digits = q.replace(/[\s.\-\u00a0\u202f]/g, '');
     qb = /^\d+$/.test(digits)
-      ? qb.where((eb) => eb.or([eb('p.account_number', '=', digits), eb('p.siren', '=', digits)]))
+      ? qb.where((eb) =>
+          eb.or([
+            eb('p.account_number', '=', digits),
+            // by SIREN: the registry's accounts that carry it (as a remove by SIREN finds them)
+            eb('p.account_number', 'in', eb.selectFrom('account as s').select('s.account_number').where('s.siren', '=', digits)),
+          ]),
+        )
       : qb.where('p.name', 'ilike', `%${q.replace(/[\\%_]/g, '\\$&')}%`);
   }
   if (filter.clientCase) qb = qb.where('p.client_case', '=', filter.clientCase);

@@ -77,6 +77,14 @@ describe('a firm imports files through the API and a real worker', () => {
     expect(first.counts).toEqual({ total: 8, added: 8, removed: 0, updated: 0, unchanged: 0, rejected: 0 });
     expect(first.encoding).toBe('utf-8');
     expect(first.delimiter).toBe(';');
+    // The portfolio finds clients by SIREN (the registry's accounts carrying it: e4 and e5 share one) and by account number.
+    type Client = { account_number: string; siren: string; name: string };
+    const bySiren = (await api.get(`/portfolio?q=${acc.e4.siren}`)).body.clients as Client[];
+    expect(bySiren.map((c) => [c.account_number, c.siren, c.name])).toEqual(
+      [acc.e4, acc.e5].map((a) => [a.accountNumber, a.siren, a.name]).sort(),
+    );
+    const byAccount = (await api.get(`/portfolio?q=${acc.e4.accountNumber}`)).body.clients as Client[];
+    expect(byAccount.map((c) => c.account_number)).toEqual([acc.e4.accountNumber]);
 
     const unknownAccount = accountNumber().replace(/^117/, '999');
     const otherSiren = siren('44455566');
