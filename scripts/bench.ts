@@ -28,7 +28,8 @@ const { values } = parseArgs({
     'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pi_bench' },
     'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     port: { type: 'string', default: '3977' },
-    'chunk-size': { type: 'string', default: process.env.CHUNK_SIZE ?? '5000' },
+    /** Lines applied per transaction; the worker's default (CHUNK_SIZE) when not given. */
+    'chunk-size': { type: 'string' },
   },
 });
 const ROWS = Number(values.rows);
@@ -161,7 +162,7 @@ async function main() {
     LOG_LEVEL: 'warn',
     NIR_HASH_KEY: NIR_KEY,
     UPLOAD_MAX_BYTES: String(Math.max(size * 2, 100 * 1024 * 1024)),
-    CHUNK_SIZE: values['chunk-size']!,
+    ...(values['chunk-size'] ? { CHUNK_SIZE: values['chunk-size'] } : {}),
     WORKER_CONCURRENCY: '1',
   };
   const web = startProcess('web/main.ts', env);

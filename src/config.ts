@@ -79,7 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: str('HOST', '0.0.0.0'),
     queuePrefix: str('QUEUE_PREFIX', 'pi'),
     uploadMaxBytes: int('UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40),
-    chunkSize: int('CHUNK_SIZE', 5000, 1, 1_000_000),
+    chunkSize: int('CHUNK_SIZE', 50_000, 1, 1_000_000),
     retentionDays: int('RETENTION_DAYS', 90, 1, 3650),
     nirHashKey: str('NIR_HASH_KEY', 'dev-only-nir-key-change-me'),
     cookieSecure: bool('COOKIE_SECURE', false),
