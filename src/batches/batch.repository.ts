@@ -91,27 +91,49 @@ export async function listBatches(
   const q = filter.q?.trim();
   if (q) {
     const digits = q.replace(/[\s.\-\u00a0\u202f]/g, '');
+    const carrying = /^\d{9}$|^\d{18}$/.test(digits)
+      ? await batchesCarrying(db, digits.length === 9 ? 'siren' : 'account_number', digits, filter.after, filter.limit + 1)
+      : [];
     qb = qb.where((eb) =>
       eb.or([
         eb('declarant.name', 'ilike', `%${q.replace(/[\\%_]/g, '\\$&')}%`),
         eb('batch.filename', 'ilike', `%${q.replace(/[\\%_]/g, '\\$&')}%`),
-        ...(/^\d{9}$|^\d{18}$/.test(digits)
-          ? [
-              eb.exists(
-                eb
-                  .selectFrom('batch_row')
-                  .select(sql`1`.as('one'))
-                  .whereRef('batch_row.batch_id', '=', 'batch.id')
-                  .where(digits.length === 9 ? 'batch_row.siren' : 'batch_row.account_number', '=', digits),
-              ),
-            ]
-          : []),
+        ...(carrying.length > 0 ? [eb('batch.id', 'in', carrying)] : []),
       ]),
     );
   }
   const rows = await qb.orderBy('batch.id', 'desc').limit(filter.limit + 1).execute();
   const next = rows.length > filter.limit ? rows[filter.limit - 1].id : null;
   return { batches: rows.slice(0, filter.limit), next };
+}
+
+/** Batch tables one search query may open: each is a table (and its indexes) PostgreSQL locks while planning. */
+const SEARCH_WINDOW = 100;
+
+/**
+ * The newest `want` batches below `before` whose rows carry `value`, looked for a window of batches at a time:
+ * one query over every batch's rows would open every batch's table at once.
+ */
+async function batchesCarrying(
+  db: Kysely<Database>,
+  column: 'siren' | 'account_number',
+  value: string,
+  before: number | undefined,
+  want: number,
+): Promise<number[]> {
+  const found: number[] = [];
+  let cursor = before ?? Number.MAX_SAFE_INTEGER;
+  while (found.length < want) {
+    const window = await db.selectFrom('batch').select('id').where('id', '<', cursor).where('staged', '=', true)
+      .orderBy('id', 'desc').limit(SEARCH_WINDOW).execute();
+    if (window.length === 0) break;
+    const ids = window.map((b) => b.id);
+    const hits = await db.selectFrom('batch_row').select('batch_id').distinct()
+      .where('batch_id', '=', sql<number>`ANY(${ids}::bigint[])`).where(column, '=', value).execute();
+    found.push(...hits.map((h) => h.batch_id).sort((a, b) => b - a));
+    cursor = ids[ids.length - 1];
+  }
+  return found.slice(0, want);
 }
 
 export interface RowFilter {
