@@ -83,7 +83,7 @@ export async function judgeStagedRows(
   const messages = judgedMessages();
   // The message names the first row's line: the text around it, for SQL to put the line in.
   const duplicateMessage = messageFor('DUPLICATE_IN_FILE', { line: LINE_MARK }).split(String(LINE_MARK));
-  const { rows } = await client.query<{ outcome: Outcome; codes: string[]; n: number }>(
+  await client.query(
     `WITH siren_facts AS (
        -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names
        SELECT o.siren,
@@ -191,19 +191,15 @@ export async function judgeStagedRows(
        LEFT JOIN duplicates d ON d.line = j.line
        LEFT JOIN unnest($3::text[], $4::text[]) AS m(codes, message)
          ON NOT malformed AND m.codes = array_to_string(final_codes, ',')
-     ),
-     inserted AS (
-       INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
-         nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
-       SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked,
-         online_services, email_services, name, client_key, codes_out, final_outcome, message_out,
-         -- what an added client takes from the registry, so that applying it needs no second look-up
-         CASE WHEN final_outcome = 'added' THEN account_siren END,
-         CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
-       FROM final
-       RETURNING outcome, codes
      )
-     SELECT outcome, codes, count(*)::int AS n FROM inserted GROUP BY outcome, codes`,
+     INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
+       nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
+     SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked,
+       online_services, email_services, name, client_key, codes_out, final_outcome, message_out,
+       -- what an added client takes from the registry, so that applying it needs no second look-up
+       CASE WHEN final_outcome = 'added' THEN account_siren END,
+       CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
+     FROM final`,
     [
       batchId,
       declarantId,
@@ -212,6 +208,10 @@ export async function judgeStagedRows(
       duplicateCandidates,
       ...duplicateMessage,
     ],
+  );
+  // Counted afterwards: cheaper than RETURNING every row into a tuple store for the same count.
+  const { rows } = await client.query<{ outcome: Outcome; codes: string[]; n: number }>(
+    `SELECT outcome, codes, count(*)::int AS n FROM ${table} GROUP BY outcome, codes`,
   );
   const counts: Record<Outcome, number> = { added: 0, removed: 0, updated: 0, unchanged: 0, rejected: 0 };
   const codeCounts: Record<string, number> = {};
