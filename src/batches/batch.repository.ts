@@ -1,3 +1,4 @@
+import { rowMessage } from '../domain/messages.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Batch, BatchMode, BatchStatus, Database } from '../db/database.ts';
 import { REJECTION_CODES } from '../domain/types.ts';
@@ -171,7 +172,9 @@ export async function listBatchRows(db: Kysely<Database>, batchId: number, filte
   const rows = await qb.orderBy('line').limit(filter.limit + 1).execute();
   const next = rows.length > filter.limit ? rows[filter.limit - 1].line : null;
   const page = rows.slice(0, filter.limit).map((r) =>
-    r.line <= visibleThrough ? r : { ...r, outcome: null, codes: [] as string[], message: '' },
+    r.line <= visibleThrough
+      ? { ...r, message: rowMessage(r.message, r.codes) }
+      : { ...r, outcome: null, codes: [] as string[], message: '' },
   );
   return { rows: page, next };
 }

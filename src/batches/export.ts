@@ -3,6 +3,7 @@ import iconv from 'iconv-lite';
 import type { Batch, Database } from '../db/database.ts';
 import type { Delimiter, LineEnding } from '../domain/types.ts';
 import { openImportFile } from '../csv/read-import-file.ts';
+import { rowMessage } from '../domain/messages.ts';
 import { findUploadScan, uploadReader } from './upload.repository.ts';
 
 const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']);
@@ -74,7 +75,7 @@ export async function* rejectionsCsv(db: Kysely<Database>, batch: Batch): AsyncG
   for await (const { line, cells } of records) {
     if (next.done) break;
     if (line !== next.value.line) continue;
-    buf += csvLine([String(line), ...cells, next.value.codes.join(','), next.value.message], delimiter, eol);
+    buf += csvLine([String(line), ...cells, next.value.codes.join(','), rowMessage(next.value.message, next.value.codes)], delimiter, eol);
     if (buf.length > 64 * 1024) {
       yield encode(buf);
       buf = '';
@@ -109,7 +110,7 @@ export async function* reportCsv(db: Kysely<Database>, batch: Batch): AsyncGener
       }
       buf += csvLine(
         [String(r.line), r.action ?? '', r.client_case ?? '', r.siren ?? '', r.siret ?? '', r.account_number ?? '', r.name ?? '',
-          r.nir_masked ?? '', r.outcome ?? '', r.codes.join(','), r.message],
+          r.nir_masked ?? '', r.outcome ?? '', r.codes.join(','), rowMessage(r.message, r.codes)],
         ';',
         '\r\n',
       );

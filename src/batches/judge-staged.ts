@@ -1,26 +1,9 @@
 import type pg from 'pg';
-import type { Outcome, RowCode } from '../domain/types.ts';
-import { joinMessages, messageFor } from '../domain/messages.ts';
+import type { Outcome } from '../domain/types.ts';
+import { messageFor } from '../domain/messages.ts';
 
 /** Failed proofs in the sliding window at which a declarant's adds on an account are locked (SPEC §3). */
 export const PROOF_LOCK_THRESHOLD = 5;
-
-/** Codes that stand alone when given (stages 3 and 4). */
-const SOLE_CODES: RowCode[] = ['ACCOUNT_UNKNOWN', 'CLIENT_AMBIGUOUS', 'PROOF_LOCKED', 'ALREADY_IN_PORTFOLIO', 'NOT_IN_PORTFOLIO'];
-/** Registry checks reported together, in the codes' order. */
-const REGISTRY_CODES: RowCode[] = ['CASE_MISMATCH', 'ACCOUNT_SIREN_MISMATCH', 'AMOUNT_MISMATCH', 'NIR_MISMATCH', 'ACCOUNT_STRUCK_OFF'];
-
-/**
- * Every code list stages 3 and 4 can give (a few dozen), keyed as SQL writes them, with its message: composed
- * here like every other message, and joined to the rows instead of built row by row in SQL.
- */
-function judgedMessages(): { codes: string; message: string }[] {
-  const lists: RowCode[][] = SOLE_CODES.map((c) => [c]);
-  for (let mask = 1; mask < 1 << REGISTRY_CODES.length; mask++) {
-    lists.push(REGISTRY_CODES.filter((_, i) => mask & (1 << i)));
-  }
-  return lists.map((codes) => ({ codes: codes.join(','), message: joinMessages(codes.map((c) => messageFor(c))) }));
-}
 
 const LINE_MARK = 987654321;
 
@@ -80,7 +63,6 @@ export async function judgeStagedRows(
   // The hash tables of a million-row file fit in memory instead of spilling to temp files; only this transaction.
   // JIT compiling this statement's many expressions costs more than it saves (~0.4 s).
   await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
-  const messages = judgedMessages();
   // The message names the first row's line: the text around it, for SQL to put the line in.
   const duplicateMessage = messageFor('DUPLICATE_IN_FILE', { line: LINE_MARK }).split(String(LINE_MARK));
   await client.query(
@@ -177,7 +159,7 @@ export async function judgeStagedRows(
            coalesce(s.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE s.siren END)) AS first
          FROM staged_row s LEFT JOIN siren_facts f ON s.account_number IS NULL AND f.siren = s.siren
          WHERE cardinality(s.codes) = 0 AND (s.account_number IS NULL
-           OR s.account_number IN (SELECT unnest($5::text[]))
+           OR s.account_number IN (SELECT unnest($3::text[]))
            OR s.account_number IN (SELECT clients[1] FROM siren_facts WHERE cardinality(clients) = 1))
        ) d WHERE line <> first
      ),
@@ -185,12 +167,10 @@ export async function judgeStagedRows(
        SELECT j.*, d.first IS NOT NULL AS duplicate,
          CASE WHEN d.first IS NOT NULL THEN 'rejected' ELSE j.outcome END AS final_outcome,
          CASE WHEN d.first IS NOT NULL THEN '{DUPLICATE_IN_FILE}' ELSE j.final_codes END AS codes_out,
-         CASE WHEN d.first IS NOT NULL THEN $6 || d.first || $7
-              WHEN malformed THEN j.message ELSE coalesce(m.message, '') END AS message_out
+         -- a judged row's message is its codes' (composed when read: see rowMessage)
+         CASE WHEN d.first IS NOT NULL THEN $4 || d.first || $5 WHEN malformed THEN j.message ELSE '' END AS message_out
        FROM judged j
        LEFT JOIN duplicates d ON d.line = j.line
-       LEFT JOIN unnest($3::text[], $4::text[]) AS m(codes, message)
-         ON NOT malformed AND m.codes = array_to_string(final_codes, ',')
      )
      INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
        nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
@@ -200,14 +180,7 @@ export async function judgeStagedRows(
        CASE WHEN final_outcome = 'added' THEN account_siren END,
        CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
      FROM final`,
-    [
-      batchId,
-      declarantId,
-      messages.map((m) => m.codes),
-      messages.map((m) => m.message),
-      duplicateCandidates,
-      ...duplicateMessage,
-    ],
+    [batchId, declarantId, duplicateCandidates, ...duplicateMessage],
   );
   // Counted afterwards: cheaper than RETURNING every row into a tuple store for the same count.
   const { rows } = await client.query<{ outcome: Outcome; codes: string[]; n: number }>(

@@ -198,18 +198,20 @@ function mapHeader(cells: readonly string[]): { columns: (Column | null)[]; warn
   return { columns, warnings };
 }
 
+/** Bytes decoded at a time: a 1 MB stored chunk's records kept alive together would outlive young-generation GCs. */
+const DECODE_BYTES = 64 * 1024;
+
 /** The file as text, chunk by chunk; TextDecoder drops a UTF-8 BOM and keeps a character split across chunks whole. */
 async function* decodeText(bytes: AsyncIterable<Uint8Array>, encoding: Encoding): AsyncGenerator<string> {
-  if (encoding === 'windows-1252') {
-    for await (const chunk of bytes) yield decodeWindows1252(chunk);
-    return;
-  }
-  const decoder = new TextDecoder('utf-8');
+  const decoder = encoding === 'windows-1252' ? null : new TextDecoder('utf-8');
   for await (const chunk of bytes) {
-    const text = decoder.decode(chunk, { stream: true });
-    if (text.length > 0) yield text;
+    for (let start = 0; start < chunk.length; start += DECODE_BYTES) {
+      const piece = chunk.subarray(start, start + DECODE_BYTES);
+      const text = decoder === null ? decodeWindows1252(piece) : decoder.decode(piece, { stream: true });
+      if (text.length > 0) yield text;
+    }
   }
-  const rest = decoder.decode();
+  const rest = decoder?.decode() ?? '';
   if (rest.length > 0) yield rest;
 }
 

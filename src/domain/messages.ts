@@ -65,3 +65,12 @@ export function messageFor(code: RejectionCode | InfoCode | FileCode, detail?: M
 export function joinMessages(parts: string[]): string {
   return parts.join(' ; ');
 }
+
+/**
+ * A row's message: the one stored with it when it carries details (stage-1 values, the line a duplicate repeats),
+ * else the messages of its codes, composed here rather than stored on a million rows.
+ */
+export function rowMessage(stored: string, codes: readonly string[]): string {
+  if (stored !== '' || codes.length === 0) return stored;
+  return joinMessages(codes.map((c) => messageFor(c as RejectionCode | InfoCode)));
+}
