@@ -9,6 +9,10 @@ COPY src ./src
 COPY web ./web
 COPY worker ./worker
 COPY scripts ./scripts
+# The processes run the bundles in dist/ (npm run build), built once here: ignore-scripts makes `npm run web`,
+# `worker`, `cli` skip their pre-build at start (the image is read-only to the `node` user anyway).
+RUN npm run build
+ENV npm_config_ignore_scripts=true
 USER node
 EXPOSE 3000
 CMD ["npm", "run", "web"]

@@ -5,12 +5,13 @@
  * PostgreSQL — until the batch completes, and, in the same run, a baseline: COPY of the same file into an
  * unindexed table. Prints figures, then one JSON line last.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, openAsBlob, readFileSync, rmSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import iconv from 'iconv-lite';
 import pg from 'pg';
@@ -92,13 +93,20 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-/** The heap caps of `npm run web` / `npm run worker` (package.json): the bench runs the processes the same way. */
-const HEAP_MB: Record<string, number> = { 'web/main.ts': 128, 'worker/main.ts': 160 };
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function startProcess(script: string, env: Record<string, string>): ChildProcess {
+/**
+ * The processes run exactly as `npm run web` / `npm run worker` run them: the node arguments (heap caps, bundle in
+ * dist/) are read from package.json's scripts, after `npm run build`.
+ */
+function startProcess(script: 'web' | 'worker', env: Record<string, string>): ChildProcess {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const [command, ...args] = pkg.scripts[script].trim().split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json's "${script}" script does not start with node: ${pkg.scripts[script]}`);
   // BENCH_PROFILE=dir writes a V8 CPU profile of each process there (open it in Chrome's DevTools).
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, `--max-old-space-size=${HEAP_MB[script]}`, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...profile, ...args], {
+    cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -165,8 +173,9 @@ async function main() {
     ...(values['chunk-size'] ? { CHUNK_SIZE: values['chunk-size'] } : {}),
     WORKER_CONCURRENCY: '1',
   };
-  const web = startProcess('web/main.ts', env);
-  const worker = startProcess('worker/main.ts', env);
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const web = startProcess('web', env);
+  const worker = startProcess('worker', env);
   const redis = new Redis(values['redis-url']!);
   try {
     const base = `http://127.0.0.1:${values.port}`;

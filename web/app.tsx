@@ -14,7 +14,8 @@ import { BULL_BOARD_PATH } from './routes/admin.routes.tsx';
 
 const require = createRequire(import.meta.url);
 const HTMX = readFileSync(require.resolve('htmx.org/dist/htmx.min.js'));
-const CSS = readFileSync(new URL('./static/app.css', import.meta.url));
+// '../web/static/…' resolves the same from web/app.tsx and from the bundle, dist/web.mjs (npm run build).
+const CSS = readFileSync(new URL('../web/static/app.css', import.meta.url));
 
 const ERROR_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
