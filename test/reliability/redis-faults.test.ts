@@ -31,7 +31,8 @@ describe('A5: Redis restarted mid-batch (SHUTDOWN NOSAVE)', () => {
   });
 
   it('resumes after two restarts, and an upload made while Redis is down is answered 202 and completes', async () => {
-    rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '50' } });
+    // Small chunks keep phase 2 long enough (seconds) for the second restart to land in it, however fast judging is.
+    rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '10' } });
     const world = await createWorld(rig, { accounts: 30_000, seed: 501 });
     const first = importFile(world.registry, 30_000, 502);
     const expectedFirst = await expectedFor(first, world.state);
