@@ -13,7 +13,7 @@ import { createLogger } from '../src/logger.ts';
 import { connectDb } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createBatchQueue, producerConnection } from '../src/queue/queue.ts';
-import { createBatchRowTable, indexAndAttachBatchRowTable } from '../src/batches/batch-row-table.ts';
+import { buildSearchIndexes, createBatchRowTable, indexAndAttachBatchRowTable } from '../src/batches/batch-row-table.ts';
 import { createUser } from '../src/users/user.repository.ts';
 import { createSession } from '../src/users/session.repository.ts';
 import { createApp } from '../web/app.tsx';
@@ -118,6 +118,7 @@ async function main() {
     `);
     await indexAndAttachBatchRowTable(client, batch.id);
     client.release();
+    await buildSearchIndexes(pool, batch.id);
     await sql`
       UPDATE batch SET
         total = s.total, added = s.added, removed = 0, updated = s.updated, unchanged = s.unchanged, rejected = s.rejected,
