@@ -14,7 +14,8 @@ export interface RunningWorker {
 /** Starts one worker process's parts: the BullMQ worker, the reconciler and the retention purge. */
 export async function startWorker(config: Config, log: Logger): Promise<RunningWorker> {
   const { db, pool, close: closeDb } = connectDb(config.databaseUrl, {
-    max: config.workerConcurrency + 3,
+    // a batch at a time per concurrency slot: two applying connections and one building indexes; plus reconciler and purge
+    max: config.workerConcurrency * 3 + 2,
     onError: (err) => log.warn({ err }, 'idle PostgreSQL client error'),
   });
   const connection = workerConnection(config.redisUrl);

@@ -1,23 +1,22 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Batch, Database } from '../db/database.ts';
 
 /**
- * Applies the next chunk of a staged batch in the caller's transaction, set-based: the rows' planned outcomes
- * (judged when the batch was read) become portfolio changes and history, failed proofs are recorded, and the
- * live counts and the checkpoint move — all in one commit. A chunk retried after a crash either finds its
- * checkpoint moved (and does nothing) or starts clean. The caller holds the batch row locked (FOR UPDATE),
- * which serialises any two workers on one batch.
- * Returns false when no row was left to apply.
+ * Applies one chunk of a staged batch — the lines in (first, first + chunk_lines] — in the caller's transaction,
+ * set-based: the rows' planned outcomes (judged when the batch was read) become portfolio changes and history,
+ * failed proofs are recorded and the live counts move, all in one commit together with the chunk's record in
+ * batch_chunk. That record's key makes a chunk apply once: a second attempt (another worker, a retry after a
+ * crash) waits for the first to commit, then finds it and does nothing; a crash rolls both back.
+ * Chunks are independent (one row a client, duplicates being rejected), so two connections apply two at once.
+ * Returns false when the chunk was already applied.
  */
-export async function applyNextChunk(trx: Transaction<Database>, batch: Batch, chunkSize: number): Promise<boolean> {
-  const from = batch.applied_through;
-  // A chunk is a window of line numbers (blank lines make some windows hold fewer rows): finding "the next N
-  // rows" instead re-scanned every row past the checkpoint, once per chunk — quadratic at a million rows.
-  const to = from + chunkSize;
-  const left = await sql<{ more: boolean }>`
-    SELECT EXISTS (SELECT 1 FROM batch_row WHERE batch_id = ${batch.id} AND line > ${from}) AS more
+export async function applyChunk(trx: Transaction<Database>, batch: Batch, first: number): Promise<boolean> {
+  const claimed = await sql`
+    INSERT INTO batch_chunk (batch_id, first_line) VALUES (${batch.id}, ${first}) ON CONFLICT DO NOTHING RETURNING 1
   `.execute(trx);
-  if (!left.rows[0].more) return false;
+  if (claimed.rows.length === 0) return false;
+  const to = first + batch.chunk_lines!;
+  const from = first;
   // A lost commit (asynchronous commit, PostgreSQL crash) loses this whole chunk and its checkpoint together,
   // never part of it: the chunk simply runs again. It saves a WAL flush per chunk.
   await sql`SET LOCAL synchronous_commit = off`.execute(trx);
@@ -66,8 +65,7 @@ export async function applyNextChunk(trx: Transaction<Database>, batch: Batch, c
   }
 
   await sql`
-    UPDATE batch b SET applied_through = ${to},
-      added = b.added + c.added, removed = b.removed + c.removed, updated = b.updated + c.updated,
+    UPDATE batch b SET added = b.added + c.added, removed = b.removed + c.removed, updated = b.updated + c.updated,
       unchanged = b.unchanged + c.unchanged, rejected = b.rejected + c.rejected
     FROM (
       SELECT count(*) FILTER (WHERE outcome = 'added')::int AS added,
@@ -80,4 +78,50 @@ export async function applyNextChunk(trx: Transaction<Database>, batch: Batch, c
     WHERE b.id = ${batch.id}
   `.execute(trx);
   return true;
+}
+
+/**
+ * Fixes how the batch is cut into chunks, once: its chunk size, where the grid starts (0, or where a batch applied
+ * the earlier way had got to) and its last line. Returns the batch as it then stands.
+ */
+export async function planChunks(db: Kysely<Database>, batchId: number, chunkLines: number): Promise<Batch> {
+  return db
+    .updateTable('batch')
+    .set({
+      chunk_lines: sql<number>`coalesce(chunk_lines, ${chunkLines})`,
+      chunk_origin: sql<number>`coalesce(chunk_origin, applied_through)`,
+      last_line: sql<number>`coalesce(last_line, (SELECT coalesce(max(line), 0) FROM batch_row WHERE batch_id = ${batchId}))`,
+    })
+    .where('id', '=', batchId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Chunk starts not applied yet, in order, and the highest one applied (chunks below it are never left out). */
+export async function pendingChunks(db: Kysely<Database>, batch: Batch): Promise<{ pending: number[]; highestApplied: number }> {
+  const { rows } = await sql<{ first: number; applied: boolean }>`
+    SELECT s AS first, EXISTS (SELECT 1 FROM batch_chunk c WHERE c.batch_id = ${batch.id} AND c.first_line = s) AS applied
+    FROM generate_series(${batch.chunk_origin}::int, ${batch.last_line}::int - 1, ${batch.chunk_lines}::int) AS s
+    WHERE s >= ${batch.applied_through}
+  `.execute(db);
+  const applied = rows.filter((r) => r.applied).map((r) => r.first);
+  return { pending: rows.filter((r) => !r.applied).map((r) => r.first), highestApplied: applied.length ? Math.max(...applied) : -1 };
+}
+
+/**
+ * Moves the checkpoint — every line up to it applied — to the first chunk not applied yet (the last line when
+ * none). Only forward: two connections may move it in either order.
+ */
+export async function advanceCheckpoint(db: Kysely<Database> | Transaction<Database>, batchId: number): Promise<Batch> {
+  return db
+    .updateTable('batch as b')
+    .set({
+      applied_through: sql<number>`greatest(b.applied_through, coalesce(
+        (SELECT min(s) FROM generate_series(b.chunk_origin, b.last_line - 1, b.chunk_lines) AS s
+         WHERE s >= b.applied_through AND NOT EXISTS (SELECT 1 FROM batch_chunk c WHERE c.batch_id = b.id AND c.first_line = s)),
+        b.last_line))`,
+    })
+    .where('b.id', '=', batchId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

@@ -5,7 +5,7 @@ import type { ServiceCatalogue } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { FileError } from '../csv/read-import-file.ts';
 import { stageBatch } from './stage-batch.ts';
-import { applyNextChunk } from './apply-chunk.ts';
+import { advanceCheckpoint, applyChunk, pendingChunks, planChunks } from './apply-chunk.ts';
 import { buildSearchIndexes } from './batch-row-table.ts';
 import { findUploadScan, uploadReader } from './upload.repository.ts';
 import { UNFINISHED_STATUSES } from './batch.repository.ts';
@@ -78,19 +78,34 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
   );
   try {
     for (;;) {
-      if (deps.isStopping?.()) return 'wait';
-      const step = await db.transaction().execute(async (trx): Promise<'ended' | 'next' | 'indexing'> => {
+      const entered = await db.transaction().execute(async (trx): Promise<'ended' | 'apply'> => {
         const b = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow();
         if (isFinished(b)) return 'ended';
-        if (b.cancel_requested) {
+        // Cancelled once applying: chunks a crash left out below applied ones are applied first (applyChunks).
+        if (b.cancel_requested && b.status !== 'applying') {
           await finish(trx, batchId, 'cancelled');
           return 'ended';
         }
         if (b.status !== 'applying') {
           await trx.updateTable('batch').set({ status: 'applying', resolved_at: sql<Date>`clock_timestamp()` }).where('id', '=', batchId).execute();
-          return 'next';
         }
-        if (await applyNextChunk(trx, b, deps.chunkSize)) return 'next';
+        return 'apply';
+      });
+      if (entered === 'ended') return 'done';
+
+      const stop = await applyChunks(deps, await planChunks(db, batchId, deps.chunkSize));
+      if (stop === 'wait') return 'wait';
+
+      const step = await db.transaction().execute(async (trx): Promise<'ended' | 'again' | 'indexing'> => {
+        await trx.selectFrom('batch').select('id').where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow();
+        const b = await advanceCheckpoint(trx, batchId);
+        if (isFinished(b)) return 'ended';
+        if (b.cancel_requested) {
+          await finish(trx, batchId, 'cancelled');
+          return 'ended';
+        }
+        // A chunk another worker had claimed and then lost: apply it now.
+        if (b.applied_through < b.last_line!) return 'again';
         if (!searchable) return 'indexing';
         await finish(trx, batchId, 'completed');
         return 'ended';
@@ -106,6 +121,51 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     // Whatever ends the loop, the indexes are not left building behind it.
     await searchIndexes;
   }
+}
+
+/** Connections applying a batch's chunks at once: PostgreSQL uses a core a connection. */
+const APPLY_LANES = 2;
+
+/**
+ * Applies the batch's pending chunks in order, APPLY_LANES at a time, each in its own transaction, moving the
+ * checkpoint after each. Stops between chunks when the process is stopping ('wait') or the batch is cancelled
+ * ('cancel') — except for chunks below one already applied (left by a crash), so that what is applied is always
+ * the file's first lines.
+ */
+async function applyChunks(deps: ProcessDeps, plan: Batch): Promise<'done' | 'wait' | 'cancel'> {
+  const { db } = deps;
+  const { pending, highestApplied } = await pendingChunks(db, plan);
+  let next = 0;
+  let stop: 'wait' | 'cancel' | 'error' | null = null;
+  const lane = async () => {
+    try {
+      while (stop === null && next < pending.length) {
+        if (deps.isStopping?.()) {
+          stop = 'wait';
+          return;
+        }
+        const first = pending[next++];
+        const outcome = await db.transaction().execute(async (trx) => {
+          const b = await trx.selectFrom('batch').selectAll().where('id', '=', plan.id).executeTakeFirstOrThrow();
+          if (isFinished(b) || (b.cancel_requested && first > highestApplied)) return 'cancel' as const;
+          await applyChunk(trx, b, first);
+          return 'applied' as const;
+        });
+        if (outcome === 'cancel') {
+          stop = 'cancel';
+          return;
+        }
+        await advanceCheckpoint(db, plan.id);
+      }
+    } catch (err) {
+      stop = 'error';
+      throw err;
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: APPLY_LANES }, lane));
+  const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) throw failed.reason;
+  return stop === 'wait' ? 'wait' : stop === 'cancel' ? 'cancel' : 'done';
 }
 
 async function finish(db: Kysely<Database>, batchId: number, status: 'completed' | 'cancelled'): Promise<void> {

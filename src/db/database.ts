@@ -122,6 +122,10 @@ export interface BatchTable {
   staged: Generated<boolean>;
   keys_resolved: Generated<boolean>;
   applied_through: Generated<number>;
+  /** How the batch is cut into chunks, fixed when it starts applying (see planChunks). */
+  chunk_lines: number | null;
+  chunk_origin: number | null;
+  last_line: number | null;
   cancel_requested: Generated<boolean>;
   created_at: Generated<Timestamp>;
   started_at: Timestamp | null;
@@ -153,6 +157,11 @@ export interface BatchRowTable {
   /** For an added client: the registry's SIREN and the name the portfolio takes. */
   client_siren: string | null;
   client_name: string | null;
+}
+
+export interface BatchChunkTable {
+  batch_id: number;
+  first_line: number;
 }
 
 export interface PortfolioClientTable {
@@ -198,6 +207,7 @@ export interface Database {
   account: AccountTable;
   upload: UploadTable;
   upload_chunk: UploadChunkTable;
+  batch_chunk: BatchChunkTable;
   batch: BatchTable;
   batch_row: BatchRowTable;
   portfolio_client: PortfolioClientTable;

@@ -10,6 +10,9 @@ import { type Kysely, sql } from 'kysely';
 // The rows of an added client also carry what the portfolio takes from the registry (siren, name), so that
 // applying them needs no second look-up per row in the registry.
 //
+// Chunks of a batch are applied by two connections at once, each chunk recorded in batch_chunk (its key makes
+// a chunk apply once); the batch keeps how it is cut (chunk_lines from chunk_origin up to last_line).
+//
 // Upload chunks are compressed with lz4 rather than pglz where the server has it: pglz took ~1 s of the server's
 // time to store a 100 MB upload and again to read it back; lz4 is several times faster for about the same size.
 //
@@ -71,6 +74,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     DROP TABLE batch_row_legacy;
     ALTER TABLE portfolio_event DROP CONSTRAINT portfolio_event_pkey;
     DROP INDEX portfolio_client_siren_idx;
+    ALTER TABLE batch ADD COLUMN chunk_lines integer, ADD COLUMN chunk_origin integer, ADD COLUMN last_line integer;
+    CREATE TABLE batch_chunk (
+      batch_id bigint NOT NULL,
+      first_line integer NOT NULL,
+      PRIMARY KEY (batch_id, first_line)
+    );
     DO $$ BEGIN
       ALTER TABLE upload_chunk ALTER COLUMN data SET COMPRESSION lz4;
     EXCEPTION WHEN OTHERS THEN
@@ -82,6 +91,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     ALTER TABLE upload_chunk ALTER COLUMN data SET COMPRESSION default;
+    DROP TABLE batch_chunk;
+    ALTER TABLE batch DROP COLUMN chunk_lines, DROP COLUMN chunk_origin, DROP COLUMN last_line;
     ALTER TABLE portfolio_event ADD PRIMARY KEY (batch_id, line);
     CREATE INDEX portfolio_client_siren_idx ON portfolio_client (declarant_id, siren);
     CREATE TABLE batch_row_flat (LIKE batch_row INCLUDING DEFAULTS);
