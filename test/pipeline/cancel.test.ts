@@ -19,18 +19,22 @@ describe('stopping and cancelling between chunks', () => {
     await stack?.close();
   });
 
-  it('a batch stopped after a few chunks, then cancelled, keeps exactly its first chunks applied', async () => {
-    const { db, pool } = stack.db;
-    const firm = await createFirm(db, 'Cabinet Annule');
+  /** A firm uploads a file adding `count` clients (lines 2 to count + 1); the batch waits in the queue. */
+  async function uploadAdds(firmName: string, count: number) {
+    const { db } = stack.db;
+    const firm = await createFirm(db, firmName);
     const api = apiClient(stack.baseUrl, firm.token);
     const accounts = [];
-    for (let i = 0; i < 30; i++) accounts.push(await createAccount(db, stack.config.nirHashKey));
+    for (let i = 0; i < count; i++) accounts.push(await createAccount(db, stack.config.nirHashKey));
     const text = ['action;cas;siren;numero de compte;montant', ...accounts.map((a) => `ajout;employer;${a.siren};${a.accountNumber};1 234,56`)].join('\n') + '\n';
     const up = await api.upload(text);
     expect(up.status).toBe(202);
-    const id: number = up.body.id;
+    const deps = { db, pool: stack.db.pool, log: createLogger('silent'), chunkSize: CHUNK, nirHashKey: stack.config.nirHashKey };
+    return { db, firm, api, accounts, id: up.body.id as number, deps };
+  }
 
-    const deps = { db, pool, log: createLogger('silent'), chunkSize: CHUNK, nirHashKey: stack.config.nirHashKey };
+  it('a batch stopped after a few chunks, then cancelled, keeps exactly its first chunks applied', async () => {
+    const { db, api, firm, accounts, id, deps } = await uploadAdds('Cabinet Annule', 30);
     // The process is told to stop after four chunks have been taken (two lanes: each takes two).
     let taken = 0;
     expect(await processBatch({ ...deps, isStopping: () => ++taken > 4 }, id)).toBe('wait');
@@ -55,14 +59,7 @@ describe('stopping and cancelling between chunks', () => {
   });
 
   it('a chunk lost in a crash below applied ones is applied even after a cancel, so the applied lines stay a prefix', async () => {
-    const { db, pool } = stack.db;
-    const firm = await createFirm(db, 'Cabinet Trou');
-    const api = apiClient(stack.baseUrl, firm.token);
-    const accounts = [];
-    for (let i = 0; i < 12; i++) accounts.push(await createAccount(db, stack.config.nirHashKey));
-    const text = ['action;cas;siren;numero de compte;montant', ...accounts.map((a) => `ajout;employer;${a.siren};${a.accountNumber};1 234,56`)].join('\n') + '\n';
-    const id: number = (await api.upload(text)).body.id;
-    const deps = { db, pool, log: createLogger('silent'), chunkSize: CHUNK, nirHashKey: stack.config.nirHashKey };
+    const { db, firm, id, deps } = await uploadAdds('Cabinet Trou', 12);
     expect(await processBatch({ ...deps, isStopping: () => true }, id)).toBe('wait'); // staged, nothing applied
     // As if a crash had rolled back chunk (0,4] while (4,8] committed: apply (4,8] alone.
     await db.transaction().execute(async (trx) => {
