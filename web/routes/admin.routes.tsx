@@ -7,7 +7,7 @@ import type { AppDeps, AppEnv } from '../context.ts';
 import { ADMIN_SCOPE, listBatches } from '../../src/batches/batch.repository.ts';
 import { requireAdmin } from '../session.ts';
 import { parseId } from '../format.ts';
-import { AdminPage, type QueueHealth } from '../views/admin.tsx';
+import { AdminPage, adminQuery, type QueueHealth } from '../views/admin.tsx';
 import { BatchList } from '../views/batch-list.tsx';
 
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -51,13 +51,7 @@ export function adminRoutes(deps: AppDeps) {
     const q = c.req.query('q')?.trim();
     const after = parseId(c.req.query('after'));
     const { batches, next } = await search(q, after);
-    const qs = (a?: number) => {
-      const p = new URLSearchParams();
-      if (q) p.set('q', q);
-      if (a) p.set('after', String(a));
-      const s = p.toString();
-      return s ? `?${s}` : '';
-    };
+    const qs = (a?: number) => adminQuery(q, a);
     return c.html(<BatchList batches={batches} next={next} showFirm pollUrl={`/admin/batches${qs(after)}`} pageUrl={(n) => `/admin${qs(n)}`} />);
   });
 

@@ -9,6 +9,15 @@ export interface QueueHealth {
   workers?: number;
 }
 
+/** The admin batch list's query string: its search and its page. */
+export function adminQuery(q: string | undefined, after?: number): string {
+  const p = new URLSearchParams();
+  if (q) p.set('q', q);
+  if (after) p.set('after', String(after));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
 const QUEUE_LABELS = { waiting: 'En attente', active: 'En cours', delayed: 'Différés', failed: 'En échec' } as const;
 
 export const AdminPage: FC<{ nonce: string; actor: Actor; q?: string; batches: ListedBatch[]; next: number | null; health: QueueHealth }> = ({
@@ -19,13 +28,7 @@ export const AdminPage: FC<{ nonce: string; actor: Actor; q?: string; batches: L
   next,
   health,
 }) => {
-  const qs = (after?: number) => {
-    const p = new URLSearchParams();
-    if (q) p.set('q', q);
-    if (after) p.set('after', String(after));
-    const s = p.toString();
-    return s ? `?${s}` : '';
-  };
+  const qs = (after?: number) => adminQuery(q, after);
   return (
     <Layout title="Administration" nonce={nonce} actor={actor} section="admin">
       <h1>Administration</h1>

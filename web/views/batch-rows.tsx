@@ -1,6 +1,7 @@
 import type { FC } from 'hono/jsx';
 import { OUTCOMES, REJECTION_CODES, INFO_CODES } from '../../src/domain/types.ts';
 import { FilterSelect } from './filter-select.tsx';
+import { Pager } from './pager.tsx';
 import { ACTION_LABELS, CASE_LABELS, OUTCOME_LABELS } from './format.ts';
 
 export interface RowsQuery {
@@ -121,10 +122,12 @@ export const RowsSection: FC<{
             </table>
           </div>
         )}
-        <p class="pager">
-          {query.after !== undefined ? <a href={`${rowsUrl(batchId, query)}#rows-section`}>Premières lignes</a> : null}
-          {next !== null ? <a href={`${rowsUrl(batchId, query, next)}#rows-section`} rel="next">Lignes suivantes</a> : null}
-        </p>
+        <Pager
+          first={query.after !== undefined ? `${rowsUrl(batchId, query)}#rows-section` : undefined}
+          next={next !== null ? `${rowsUrl(batchId, query, next)}#rows-section` : undefined}
+          firstLabel="Premières lignes"
+          nextLabel="Lignes suivantes"
+        />
       </>
     )}
   </section>

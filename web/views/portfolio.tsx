@@ -3,6 +3,7 @@ import type { Actor } from '../../src/users/user.repository.ts';
 import { CLIENT_CASES } from '../../src/domain/types.ts';
 import { Layout } from './layout.tsx';
 import { FilterSelect } from './filter-select.tsx';
+import { Pager } from './pager.tsx';
 import { CASE_LABELS, EVENT_LABELS, formatDateTime } from './format.ts';
 
 export interface PortfolioQuery {
@@ -118,14 +119,12 @@ export const PortfolioPage: FC<{ nonce: string; actor: Actor; query: PortfolioQu
           </table>
         </div>
       )}
-      <p class="pager">
-        {query.after ? <a href={portfolioUrl(query)}>Premiers clients</a> : null}
-        {next ? (
-          <a href={portfolioUrl(query, next)} rel="next">
-            Clients suivants
-          </a>
-        ) : null}
-      </p>
+      <Pager
+        first={query.after ? portfolioUrl(query) : undefined}
+        next={next ? portfolioUrl(query, next) : undefined}
+        firstLabel="Premiers clients"
+        nextLabel="Clients suivants"
+      />
     </div>
   </Layout>
 );
