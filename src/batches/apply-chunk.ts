@@ -16,11 +16,10 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
   `.execute(trx);
   if (claimed.rows.length === 0) return false;
   const to = first + batch.chunk_lines!;
-  const from = first;
   // A lost commit (asynchronous commit, PostgreSQL crash) loses this whole chunk and its checkpoint together,
   // never part of it: the chunk simply runs again. It saves a WAL flush per chunk.
   await sql`SET LOCAL synchronous_commit = off`.execute(trx);
-  const range = sql`r.batch_id = ${batch.id} AND r.line > ${from} AND r.line <= ${to}`;
+  const range = sql`r.batch_id = ${batch.id} AND r.line > ${first} AND r.line <= ${to}`;
 
   await sql`
     INSERT INTO proof_failure (declarant_id, account_number, batch_id, line)

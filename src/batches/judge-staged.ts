@@ -13,27 +13,12 @@ export const STAGED_COLUMNS =
   'online_services, email_services, name, codes, message';
 
 /**
- * A session-local table for the rows of one file after stage 1. Temporary, so it is never WAL-logged, never
- * seen by another session, and gone with the transaction, committed or not: a crash leaves nothing to clean.
+ * A session-local table for the rows of one file after stage 1: batch_row's stage-1 columns, types and all.
+ * Temporary, so it is never WAL-logged, never seen by another session, and gone with the transaction, committed
+ * or not: a crash leaves nothing to clean.
  */
 export async function createStagingTable(client: pg.PoolClient): Promise<void> {
-  await client.query(`
-    CREATE TEMP TABLE staged_row (
-      line integer NOT NULL,
-      action text,
-      client_case text,
-      siren text,
-      siret text,
-      account_number text,
-      amount_cents bigint,
-      nir_hash text,
-      nir_masked text,
-      online_services text[],
-      email_services text[],
-      name text,
-      codes text[] NOT NULL,
-      message text NOT NULL
-    ) ON COMMIT DROP`);
+  await client.query(`CREATE TEMP TABLE staged_row ON COMMIT DROP AS SELECT ${STAGED_COLUMNS} FROM batch_row WITH NO DATA`);
 }
 
 export interface JudgedCounts {
