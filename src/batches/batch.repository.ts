@@ -93,7 +93,7 @@ export async function listBatches(
   if (q) {
     const digits = q.replace(/[\s.\-\u00a0\u202f]/g, '');
     const carrying = /^\d{9}$|^\d{18}$/.test(digits)
-      ? await batchesCarrying(db, digits.length === 9 ? 'siren' : 'account_number', digits, filter.after, filter.limit + 1)
+      ? await batchesCarrying(db, declarantId, digits.length === 9 ? 'siren' : 'account_number', digits, filter.after, filter.limit + 1)
       : [];
     qb = qb.where((eb) =>
       eb.or([
@@ -117,6 +117,8 @@ const SEARCH_WINDOW = 100;
  */
 async function batchesCarrying(
   db: Kysely<Database>,
+  /** Only this firm's batches, when the search is a firm's. */
+  declarantId: number | undefined,
   column: 'siren' | 'account_number',
   value: string,
   before: number | undefined,
@@ -126,6 +128,7 @@ async function batchesCarrying(
   let cursor = before ?? Number.MAX_SAFE_INTEGER;
   while (found.length < want) {
     const window = await db.selectFrom('batch').select('id').where('id', '<', cursor).where('staged', '=', true)
+      .$if(declarantId !== undefined, (qb) => qb.where('declarant_id', '=', declarantId!))
       .orderBy('id', 'desc').limit(SEARCH_WINDOW).execute();
     if (window.length === 0) break;
     const ids = window.map((b) => b.id);
