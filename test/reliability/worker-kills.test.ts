@@ -8,7 +8,7 @@ import { createRandom } from '../../src/demo/generate.ts';
 import { jobIdFor } from '../../src/queue/queue.ts';
 import { sleep, type WorkerChild } from '../helpers/processes.ts';
 import {
-  batchProgress, busyWorker, createRig, createWorld, expectedFor, expectMatchesOracle, importFile, isEnded, jobEvents,
+  batchProgress, busyWorker, createRig, expectMatchesOracle, isEnded, jobEvents,
   recoveryTime, redrives, report, waitForBatchEnd, waitForPhase, type Rig, uploadScenario } from './support.ts';
 
 describe('A1: kill -9 storm', () => {
@@ -20,15 +20,9 @@ describe('A1: kill -9 storm', () => {
   it('completes a 40,000-row batch through 8 SIGKILLs of the busy worker, as the oracle says', async () => {
     // Small chunks: phase 2 lasts long enough for kills to land in it too.
     rig = await createRig({ workers: 2, env: { CHUNK_SIZE: '50' } });
-    const world = await createWorld(rig, { accounts: 40_000, seed: 101 });
-    const bytes = importFile(world.registry, 40_000, 102);
-    const expected = await expectedFor(bytes, world.state);
+    const { world, expected, batchId } = await uploadScenario(rig, { accounts: 40_000, rows: 40_000, seed: 101, importSeed: 102 });
     expect(expected.fileError).toBeNull();
-
     const random = createRandom(103);
-    const up = await world.api.upload(bytes);
-    expect(up.status).toBe(202);
-    const batchId: number = up.body.id;
     const started = Date.now();
     const recoveries: number[] = [];
     const phases: string[] = [];
