@@ -11,6 +11,7 @@ import { apiRoutes, apiError } from './routes/api.routes.ts';
 import { authRoutes } from './routes/auth.routes.tsx';
 import { uiRoutes } from './routes/ui.routes.tsx';
 import { BULL_BOARD_PATH } from './routes/admin.routes.tsx';
+import { notFoundPage } from './routes/batches.routes.tsx';
 
 const require = createRequire(import.meta.url);
 const HTMX = readFileSync(require.resolve('htmx.org/dist/htmx.min.js'));
@@ -93,7 +94,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', uiRoutes(deps));
 
   app.notFound((c) =>
-    c.req.path.startsWith('/api/') ? apiError(c, 404, 'NOT_FOUND', 'Not found') : c.text('Page introuvable', 404),
+    c.req.path.startsWith('/api/') ? apiError(c, 404, 'NOT_FOUND', 'Not found') : notFoundPage(c),
   );
 
   app.onError((err, c) => {
