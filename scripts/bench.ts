@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import iconv from 'iconv-lite';
@@ -99,7 +100,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * The processes run exactly as `npm run web` / `npm run worker` run them: the node arguments (heap caps, bundle in
  * dist/) are read from package.json's scripts, after `npm run build`.
  */
-function startProcess(script: 'web' | 'worker', env: Record<string, string>): ChildProcess {
+function startProcess(script: 'web' | 'worker', env: Record<string, string>, onLog?: (entry: Record<string, unknown>) => void): ChildProcess {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const [command, ...args] = pkg.scripts[script].trim().split(/\s+/);
   if (command !== 'node') throw new Error(`package.json's "${script}" script does not start with node: ${pkg.scripts[script]}`);
@@ -108,8 +109,17 @@ function startProcess(script: 'web' | 'worker', env: Record<string, string>): Ch
   const child = spawn(process.execPath, [...profile, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', onLog ? 'pipe' : 'ignore', 'inherit'],
   });
+  if (onLog) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        onLog(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        /* not a log line */
+      }
+    });
+  }
   return child;
 }
 
@@ -175,7 +185,11 @@ async function main() {
   };
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const web = startProcess('web', env);
-  const worker = startProcess('worker', env);
+  // The worker logs how long each step of reading and judging took: kept for the phases.
+  let readSteps: unknown = null;
+  const worker = startProcess('worker', { ...env, LOG_LEVEL: 'info' }, (entry) => {
+    if (entry.msg === 'batch read and judged') readSteps = entry.ms;
+  });
   const redis = new Redis(values['redis-url']!);
   try {
     const base = `http://127.0.0.1:${values.port}`;
@@ -224,6 +238,7 @@ async function main() {
           upload: Math.round((uploaded - started) / 10) / 100,
           queue: span(t.created_at, t.started_at),
           read: span(t.started_at, t.staged_at),
+          read_steps_ms: readSteps,
           check: span(t.staged_at, t.resolved_at),
           apply: span(t.resolved_at, t.finished_at),
         },

@@ -19,16 +19,20 @@ export async function createBatchRowTable(client: pg.PoolClient, batchId: number
   return table;
 }
 
-/**
- * Indexes the rows in line order (what applying them walks), and makes them part of batch_row. Attaching takes a
- * lock that only other attachments wait for: commit soon after.
- */
-export async function indexAndAttachBatchRowTable(client: pg.PoolClient, batchId: number): Promise<void> {
+/** Indexes the rows in line order (what applying them walks), with planner statistics. */
+export async function indexBatchRowTable(client: pg.PoolClient, batchId: number): Promise<void> {
   const table = batchRowTable(batchId);
-  await client.query(`
-    CREATE UNIQUE INDEX ${table}_line_idx ON ${table} (line);
-    ANALYZE ${table};
-    ALTER TABLE batch_row ATTACH PARTITION ${table} FOR VALUES IN (${batchId});`);
+  await client.query(`CREATE UNIQUE INDEX ${table}_line_idx ON ${table} (line); ANALYZE ${table};`);
+}
+
+/** Makes the rows part of batch_row. Takes a lock that only other attachments wait for: commit soon after. */
+export async function attachBatchRowTable(client: pg.PoolClient, batchId: number): Promise<void> {
+  await client.query(`ALTER TABLE batch_row ATTACH PARTITION ${batchRowTable(batchId)} FOR VALUES IN (${batchId})`);
+}
+
+export async function indexAndAttachBatchRowTable(client: pg.PoolClient, batchId: number): Promise<void> {
+  await indexBatchRowTable(client, batchId);
+  await attachBatchRowTable(client, batchId);
 }
 
 /**

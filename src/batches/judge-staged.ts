@@ -12,13 +12,27 @@ export const STAGED_COLUMNS =
   'line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked, ' +
   'online_services, email_services, name, codes, message';
 
+/** The scratch tables of one batch's reading: its stage-1 rows, then the few facts every part of the judging shares. */
+export function stagingTables(batchId: number) {
+  if (!Number.isSafeInteger(batchId) || batchId <= 0) throw new Error(`not a batch id: ${batchId}`);
+  return { rows: `staged_row_${batchId}`, sirens: `staged_siren_${batchId}`, duplicates: `staged_duplicate_${batchId}` };
+}
+
 /**
- * A session-local table for the rows of one file after stage 1: batch_row's stage-1 columns, types and all.
- * Temporary, so it is never WAL-logged, never seen by another session, and gone with the transaction, committed
- * or not: a crash leaves nothing to clean.
+ * A fresh table for the rows of one file after stage 1: batch_row's stage-1 columns, types and all. Unlogged (no
+ * WAL: it is scratch, rebuilt from the file after a crash) and an ordinary table, so that several connections
+ * judge its parts at once. Dropped once the batch is staged (dropStagingTables).
  */
-export async function createStagingTable(client: pg.PoolClient): Promise<void> {
-  await client.query(`CREATE TEMP TABLE staged_row ON COMMIT DROP AS SELECT ${STAGED_COLUMNS} FROM batch_row WITH NO DATA`);
+export async function createStagingTable(client: pg.PoolClient, batchId: number): Promise<string> {
+  await dropStagingTables(client, batchId);
+  const { rows } = stagingTables(batchId);
+  await client.query(`CREATE UNLOGGED TABLE ${rows} AS SELECT ${STAGED_COLUMNS} FROM batch_row WITH NO DATA`);
+  return rows;
+}
+
+export async function dropStagingTables(client: pg.PoolClient, batchId: number): Promise<void> {
+  const t = stagingTables(batchId);
+  await client.query(`DROP TABLE IF EXISTS ${t.rows}, ${t.sirens}, ${t.duplicates}`);
 }
 
 export interface JudgedCounts {
@@ -26,41 +40,90 @@ export interface JudgedCounts {
   codeCounts: Record<string, number>;
 }
 
+/** A part of the staged rows, by heap blocks (COPY wrote them in line order): [from, to). */
+export type BlockRange = [number, number];
+
 /**
- * Stages 2, 3 and 4 of SPEC §3 for every staged row at once, as hash joins of the whole file against the registry,
- * the portfolio and the recent failed proofs (row-by-row index probes cost ~18 µs a row at a million rows), into
- * the batch's rows table with the client key, codes, planned outcome and message. Stage 2 (duplicates) looks
- * only at the rows `duplicateCandidates` (keys the reader's filter saw twice) and removes by SIREN can concern.
+ * Before the parts are judged: planner statistics for the staged rows, and what every part needs of the whole file
+ * — the facts of the removes by SIREN alone, and stage 2 (duplicates) — into two small tables. Returns the staged
+ * rows cut into `parts` ranges of heap blocks.
+ *
+ * Stage 2 looks only at the rows `duplicateCandidates` (keys the reader's filter saw twice) and removes by SIREN
+ * can concern: keys the filter flagged, removes by SIREN alone, and rows naming the one client such a remove
+ * found. The first row of a key keeps its judgement; the later ones are DUPLICATE_IN_FILE, whatever they were
+ * judged.
+ */
+export async function prepareJudging(
+  client: pg.PoolClient,
+  batchId: number,
+  declarantId: number,
+  duplicateCandidates: string[],
+  parts: number,
+): Promise<BlockRange[]> {
+  const t = stagingTables(batchId);
+  // Planner statistics for the staged rows (a file of ten rows probes indexes, a file of a million hashes), on
+  // the join keys only: the whole sample of every column costs twice as much.
+  await client.query(`ANALYZE ${t.rows} (account_number, siren)`);
+  await client.query(
+    `CREATE UNLOGGED TABLE ${t.sirens} AS
+     -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names
+     SELECT o.siren,
+       EXISTS (SELECT 1 FROM account a WHERE a.siren = o.siren) AS known,
+       ARRAY(SELECT p.account_number FROM account a
+             JOIN portfolio_client p ON p.declarant_id = $1 AND p.account_number = a.account_number
+             WHERE a.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
+     FROM (SELECT DISTINCT siren FROM ${t.rows} WHERE account_number IS NULL AND cardinality(codes) = 0) o`,
+    [declarantId],
+  );
+  await client.query(
+    `CREATE UNLOGGED TABLE ${t.duplicates} AS
+     SELECT line, first FROM (
+       SELECT s.line, min(s.line) OVER (PARTITION BY
+         coalesce(s.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE s.siren END)) AS first
+       FROM ${t.rows} s LEFT JOIN ${t.sirens} f ON s.account_number IS NULL AND f.siren = s.siren
+       WHERE cardinality(s.codes) = 0 AND (s.account_number IS NULL
+         OR s.account_number IN (SELECT unnest($1::text[]))
+         OR s.account_number IN (SELECT clients[1] FROM ${t.sirens} WHERE cardinality(clients) = 1))
+     ) d WHERE line <> first`,
+    [duplicateCandidates],
+  );
+  await client.query(`ANALYZE ${t.sirens}; ANALYZE ${t.duplicates}`);
+  const { rows } = await client.query<{ blocks: number }>(`SELECT pg_relation_size($1)::bigint / current_setting('block_size')::int AS blocks`, [t.rows]);
+  const blocks = Number(rows[0].blocks);
+  const step = Math.max(1, Math.ceil(blocks / parts));
+  const ranges: BlockRange[] = [];
+  for (let from = 0; from < blocks; from += step) ranges.push([from, Math.min(blocks, from + step)]);
+  return ranges;
+}
+
+/**
+ * Stages 3 and 4 of SPEC §3 (and stage 2's verdicts, from prepareJudging) for the staged rows in one range of
+ * blocks, as hash joins of those rows against the registry, the portfolio and the recent failed proofs (row-by-row
+ * index probes cost ~18 µs a row at a million rows), into the batch's rows table with the client key, codes,
+ * planned outcome and message. Parts are independent: several connections judge several parts at once.
  *
  * Mirrors the rules as they read: a row that failed stage 1 keeps its codes; a later row of a key already taken
  * is a duplicate; otherwise one code alone (CLIENT_AMBIGUOUS, ACCOUNT_UNKNOWN, PROOF_LOCKED) when it applies; then
  * every failing registry check, in the codes' order; then the portfolio decides.
  */
-export async function judgeStagedRows(
+export async function judgePart(
   client: pg.PoolClient,
   table: string,
   batchId: number,
   declarantId: number,
-  duplicateCandidates: string[],
-): Promise<JudgedCounts> {
-  // Planner statistics for the staged rows: a file of ten rows probes indexes, a file of a million hashes.
-  await client.query('ANALYZE staged_row');
-  // The hash tables of a million-row file fit in memory instead of spilling to temp files; only this transaction.
-  // JIT compiling this statement's many expressions costs more than it saves (~0.4 s).
-  await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
+  [from, to]: BlockRange,
+): Promise<void> {
+  const t = stagingTables(batchId);
+  const part = `s.ctid >= '(${from},0)'::tid AND s.ctid < '(${to},0)'::tid`;
   // The message names the first row's line: the text around it, for SQL to put the line in.
   const duplicateMessage = messageFor('DUPLICATE_IN_FILE', { line: LINE_MARK }).split(String(LINE_MARK));
-  await client.query(
-    `WITH siren_facts AS (
-       -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names
-       SELECT o.siren,
-         EXISTS (SELECT 1 FROM account a WHERE a.siren = o.siren) AS known,
-         ARRAY(SELECT p.account_number FROM account a
-               JOIN portfolio_client p ON p.declarant_id = $2 AND p.account_number = a.account_number
-               WHERE a.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
-       FROM (SELECT DISTINCT siren FROM staged_row WHERE account_number IS NULL AND cardinality(codes) = 0) o
-     ),
-     failures AS (
+  await client.query('BEGIN');
+  try {
+    // The hash tables of a million-row file fit in memory instead of spilling to temp files; only this transaction.
+    // JIT compiling this statement's many expressions costs more than it saves (~0.4 s).
+    await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
+    await client.query(
+    `WITH failures AS (
        SELECT account_number, count(*) AS n FROM proof_failure
        WHERE declarant_id = $2 AND at > now() - interval '24 hours' GROUP BY account_number
      ),
@@ -71,12 +134,12 @@ export async function judgeStagedRows(
        SELECT s.*, cardinality(s.codes) > 0 AS malformed,
          CASE WHEN cardinality(s.codes) = 0 THEN s.account_number END AS account_key,
          false AS siren_known, 0 AS siren_clients
-       FROM staged_row s WHERE s.account_number IS NOT NULL OR cardinality(s.codes) > 0
+       FROM ${t.rows} s WHERE (s.account_number IS NOT NULL OR cardinality(s.codes) > 0) AND ${part}
        UNION ALL
        SELECT s.*, false, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] END,
          coalesce(f.known, false), coalesce(cardinality(f.clients), 0)
-       FROM staged_row s LEFT JOIN siren_facts f ON f.siren = s.siren
-       WHERE s.account_number IS NULL AND cardinality(s.codes) = 0
+       FROM ${t.rows} s LEFT JOIN ${t.sirens} f ON f.siren = s.siren
+       WHERE s.account_number IS NULL AND cardinality(s.codes) = 0 AND ${part}
        OFFSET 0 -- a fence: the key is computed once a row, not once in every join condition that uses it
      ),
      facts AS (
@@ -141,27 +204,14 @@ export async function judgeStagedRows(
               WHEN in_portfolio THEN 'removed'
               ELSE 'unchanged' END AS outcome) o
      ),
-     -- Stage 2 on the few rows that can be duplicates: keys the filter flagged, removes by SIREN alone, and rows
-     -- naming the one client such a remove found. The first row of a key keeps its judgement; the later ones
-     -- are DUPLICATE_IN_FILE, whatever they were judged.
-     duplicates AS (
-       SELECT line, first FROM (
-         SELECT s.line, min(s.line) OVER (PARTITION BY
-           coalesce(s.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE s.siren END)) AS first
-         FROM staged_row s LEFT JOIN siren_facts f ON s.account_number IS NULL AND f.siren = s.siren
-         WHERE cardinality(s.codes) = 0 AND (s.account_number IS NULL
-           OR s.account_number IN (SELECT unnest($3::text[]))
-           OR s.account_number IN (SELECT clients[1] FROM siren_facts WHERE cardinality(clients) = 1))
-       ) d WHERE line <> first
-     ),
      final AS (
        SELECT j.*, d.first IS NOT NULL AS duplicate,
          CASE WHEN d.first IS NOT NULL THEN 'rejected' ELSE j.outcome END AS final_outcome,
          CASE WHEN d.first IS NOT NULL THEN '{DUPLICATE_IN_FILE}' ELSE j.final_codes END AS codes_out,
          -- a judged row's message is its codes' (composed when read: see rowMessage)
-         CASE WHEN d.first IS NOT NULL THEN $4 || d.first || $5 WHEN malformed THEN j.message ELSE '' END AS message_out
+         CASE WHEN d.first IS NOT NULL THEN $3 || d.first || $4 WHEN malformed THEN j.message ELSE '' END AS message_out
        FROM judged j
-       LEFT JOIN duplicates d ON d.line = j.line
+       LEFT JOIN ${t.duplicates} d ON d.line = j.line
      )
      INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
        nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
@@ -171,8 +221,17 @@ export async function judgeStagedRows(
        CASE WHEN final_outcome = 'added' THEN account_siren END,
        CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
      FROM final`,
-    [batchId, declarantId, duplicateCandidates, ...duplicateMessage],
+    [batchId, declarantId, ...duplicateMessage],
   );
+      await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/** The outcome and code counts of a batch's judged rows. */
+export async function countJudged(client: pg.PoolClient, table: string): Promise<JudgedCounts> {
   // Counted afterwards: cheaper than RETURNING every row into a tuple store for the same count.
   const { rows } = await client.query<{ outcome: Outcome; codes: string[]; n: number }>(
     `SELECT outcome, codes, count(*)::int AS n FROM ${table} GROUP BY outcome, codes`,

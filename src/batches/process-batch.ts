@@ -4,7 +4,7 @@ import type { Batch, Database } from '../db/database.ts';
 import type { ServiceCatalogue } from '../domain/types.ts';
 import type { Logger } from '../logger.ts';
 import { FileError } from '../csv/read-import-file.ts';
-import { stageBatch } from './stage-batch.ts';
+import { abandonStaging, stageBatch } from './stage-batch.ts';
 import { advanceCheckpoint, applyChunk, pendingChunks, planChunks } from './apply-chunk.ts';
 import { buildSearchIndexes } from './batch-row-table.ts';
 import { findUploadScan, uploadReader } from './upload.repository.ts';
@@ -43,6 +43,8 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
   if (!batch || isFinished(batch)) return 'done';
   if (batch.cancel_requested && !batch.staged) {
     await finish(db, batchId, 'cancelled');
+    // What an attempt that died while reading the file left behind.
+    await abandonStaging(deps.pool, batchId);
     return 'done';
   }
 
@@ -177,7 +179,7 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
   const { db } = deps;
   let lastWrite = 0;
   try {
-    await stageBatch(deps.pool, {
+    const staged = await stageBatch(deps.pool, {
       batchId: batch.id,
       declarantId: batch.declarant_id,
       open: uploadReader(db, batch.upload_id),
@@ -191,6 +193,7 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
         db.updateTable('batch').set({ bytes_read: bytes }).where('id', '=', batch.id).execute().catch(() => {});
       },
     });
+    deps.log.info({ batchId: batch.id, rows: staged.total, parts: staged.parts, ms: staged.steps }, 'batch read and judged');
     return false;
   } catch (err) {
     if (!(err instanceof FileError)) throw err;

@@ -9,9 +9,17 @@ import { checkRow, type CheckedRow } from '../rows/check-row.ts';
 import { maskNir } from '../identifiers/nir.ts';
 import { hashNir } from '../users/secret.ts';
 import { CopyChunks, copyCodeArray, copyNumber, copyText } from './copy-text.ts';
-import { createStagingTable, judgeStagedRows, STAGED_COLUMNS } from './judge-staged.ts';
+import {
+  countJudged,
+  createStagingTable,
+  dropStagingTables,
+  judgePart,
+  prepareJudging,
+  STAGED_COLUMNS,
+  type BlockRange,
+} from './judge-staged.ts';
 import { KeyFilter } from './key-filter.ts';
-import { createBatchRowTable, indexAndAttachBatchRowTable } from './batch-row-table.ts';
+import { attachBatchRowTable, batchRowTable, createBatchRowTable, indexBatchRowTable } from './batch-row-table.ts';
 
 export { FileError };
 
@@ -30,12 +38,17 @@ export interface StageResult {
   total: number;
   counts: Record<Outcome, number>;
   codeCounts: Record<string, number>;
+  /** Milliseconds each step took, in order (for the log). */
+  steps: Record<string, number>;
+  /** Parts the rows were judged in, each on a connection of its own. */
+  parts: number;
 }
 
 /**
- * Reads the whole file and judges every row — stage 1 (format) in JS while reading, stages 2 (duplicates),
- * 3 (registry, proof lock) and 4 (portfolio) in one SQL statement over the whole file against the state as it
- * stands now — into the batch's own rows table, indexed and attached to batch_row, in one transaction. The outcomes are the plan; nothing is applied to any
+ * Reads the whole file and judges every row — stage 1 (format) in JS while reading, into a staging table; stage 2
+ * (duplicates) in SQL over the whole file; stages 3 (registry, proof lock) and 4 (portfolio) in SQL, a part of the
+ * file a connection, several at once — into the batch's own rows table, which is then indexed and attached to
+ * batch_row in the transaction that marks the batch staged. The outcomes are the plan; nothing is applied to any
  * portfolio here. A file-level failure throws FileError and leaves no row behind.
  *
  * The caller runs this only once the declarant's earlier batches have ended, so the state every row is
@@ -81,24 +94,46 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
   let codeCounts: Record<string, number> = {};
   const client = await pool.connect();
   let broken: Error | undefined;
+  let locked = false;
+  const steps: Record<string, number> = {};
+  let parts = 0;
+  let stepStart = performance.now();
+  const step = (name: string) => {
+    const now = performance.now();
+    steps[name] = Math.round(now - stepStart);
+    stepStart = now;
+  };
   try {
-    await client.query('BEGIN');
     // Two attempts at one batch (a stalled job taken over while its first worker still runs) read the file one
     // after the other; the second finds the rows staged and stops, instead of judging them again against a
-    // portfolio the first may already have started to change. (A row lock on the batch would also block the
-    // progress and cancel updates for the whole read.)
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [STAGE_LOCK_CLASS, input.batchId]);
+    // portfolio the first may already have started to change. A session lock, held across the steps below and
+    // released with the connection if the process dies. (A row lock on the batch would also block the progress
+    // and cancel updates for the whole read.)
+    await client.query('SELECT pg_advisory_lock($1, $2)', [STAGE_LOCK_CLASS, input.batchId]);
+    locked = true;
     const { rows: current } = await client.query<{ staged: boolean }>('SELECT staged FROM batch WHERE id = $1', [input.batchId]);
     if (current[0]?.staged) {
-      await client.query('ROLLBACK');
       await batches.return(undefined);
-      return { total: 0, counts, codeCounts };
+      return { total: 0, counts, codeCounts, steps, parts: 0 };
     }
+    // The batch's rows table and the staged rows are committed as they are written (several connections judge
+    // them), but nobody sees them until the last transaction attaches the one and drops the other; what an
+    // attempt that died leaves behind, the next one drops first.
     const table = await createBatchRowTable(client, input.batchId);
-    await createStagingTable(client);
-    await pipeline(Readable.from(copyChunks()), client.query(copyFrom(`COPY staged_row (${STAGED_COLUMNS}) FROM STDIN`)));
-    ({ counts, codeCounts } = await judgeStagedRows(client, table, input.batchId, input.declarantId, [...candidateKeys]));
-    await indexAndAttachBatchRowTable(client, input.batchId);
+    const staging = await createStagingTable(client, input.batchId);
+    await pipeline(Readable.from(copyChunks()), client.query(copyFrom(`COPY ${staging} (${STAGED_COLUMNS}) FROM STDIN`)));
+    step('read');
+    const ranges = await prepareJudging(client, input.batchId, input.declarantId, [...candidateKeys], JUDGE_LANES);
+    parts = ranges.length;
+    step('prepare');
+    await judgeParts(pool, client, ranges, (c, part) => judgePart(c, table, input.batchId, input.declarantId, part));
+    step('judge');
+    await client.query('BEGIN');
+    // The counts on a connection of their own while this one indexes the rows.
+    [{ counts, codeCounts }] = await Promise.all([withClient(pool, (c) => countJudged(c, table)), indexBatchRowTable(client, input.batchId)]);
+    step('count');
+    await attachBatchRowTable(client, input.batchId);
+    await dropStagingTables(client, input.batchId);
     await client.query(
       `UPDATE batch SET staged = true, staged_at = clock_timestamp(), total = $2, bytes_read = size, encoding = $3,
          delimiter = $4, line_ending = $5, bom = $6, header_cells = $7, columns = $8, warnings = $9, code_counts = $10
@@ -117,15 +152,81 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
       ],
     );
     await client.query('COMMIT');
+    step('attach');
   } catch (err) {
-    // After an aborted COPY the connection's state is not worth trusting: roll back, then discard it.
     await client.query('ROLLBACK').catch(() => {});
+    // A file that cannot be read ends its batch: nothing of it is kept. (After any other failure the retry drops
+    // what is left.) Under the lock still, so as not to drop what another attempt writes.
+    if (err instanceof FileError) await discardStaging(client, input.batchId).catch(() => {});
     broken = err as Error;
     throw err;
   } finally {
+    // After an aborted COPY the connection's state is not worth trusting: it is discarded, which also releases
+    // the lock; otherwise the lock is released before the connection goes back to the pool.
+    if (locked && !broken) await client.query('SELECT pg_advisory_unlock($1, $2)', [STAGE_LOCK_CLASS, input.batchId]).catch((e: Error) => (broken = e));
     client.release(broken);
   }
-  return { total, counts, codeCounts };
+  return { total, counts, codeCounts, steps, parts };
+}
+
+/** Connections judging a batch's parts at once: PostgreSQL uses a core a connection. */
+const JUDGE_LANES = 2;
+
+/**
+ * Runs `judge` on every part, the first on the reading connection and each other one on a connection of its own,
+ * all at once. Every part has ended (committed or not) when this returns or throws.
+ */
+async function judgeParts(
+  pool: pg.Pool,
+  own: pg.PoolClient,
+  parts: BlockRange[],
+  judge: (client: pg.PoolClient, part: BlockRange) => Promise<void>,
+): Promise<void> {
+  const settled = await Promise.allSettled(parts.map((part, i) => (i === 0 ? judge(own, part) : withClient(pool, (c) => judge(c, part)))));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Runs `work` on a pooled connection of its own; a connection whose work failed is discarded, not reused. */
+async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    return await work(client);
+  } catch (err) {
+    failed = err as Error;
+    throw err;
+  } finally {
+    client.release(failed);
+  }
+}
+
+/**
+ * Drops what reading a batch left — the staged rows and the batch's rows table, when it was never attached (a
+ * staged batch's rows are kept). For a batch whose file failed or that was cancelled before it was staged.
+ */
+async function discardStaging(client: pg.PoolClient, batchId: number): Promise<void> {
+  await dropStagingTables(client, batchId);
+  const { rows } = await client.query<{ attached: boolean }>(
+    `SELECT relispartition AS attached FROM pg_class WHERE oid = to_regclass($1)`,
+    [batchRowTable(batchId)],
+  );
+  if (rows[0] && !rows[0].attached) await client.query(`DROP TABLE ${batchRowTable(batchId)}`);
+}
+
+/** discardStaging from outside a reading: waits for one that may still run (another worker's) to end first. */
+export async function abandonStaging(pool: pg.Pool, batchId: number): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2)', [STAGE_LOCK_CLASS, batchId]);
+    try {
+      await discardStaging(client, batchId);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [STAGE_LOCK_CLASS, batchId]);
+    }
+  } finally {
+    client.release();
+  }
 }
 
 /** The first key of the advisory lock that serialises the reading of one batch (the second is the batch id). */
