@@ -1,6 +1,6 @@
 /**
  * `npm run build`: bundles the entry points into plain JavaScript in dist/ (web.mjs, worker.mjs, start.mjs,
- * cli.mjs, each with a source map), so that the processes run without the tsx loader: less memory, faster start.
+ * cli.mjs, read-thread.mjs, each with a source map), so that the processes run without the tsx loader: less memory, faster start.
  * Packages stay in node_modules (--packages=external). `npm start`, `npm run web|worker|cli` build first.
  * Each file is written beside its target and renamed over it, so a process starting while another build runs
  * (`npm run web & npm run worker`) never reads a half-written bundle.
@@ -13,7 +13,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { web: 'web/main.ts', worker: 'worker/main.ts', start: 'scripts/start.ts', cli: 'src/cli/main.ts' },
+  entryPoints: {
+    web: 'web/main.ts',
+    worker: 'worker/main.ts',
+    start: 'scripts/start.ts',
+    cli: 'src/cli/main.ts',
+    // The reading threads' script, loaded by worker.mjs and cli.mjs from beside them (src/batches/parallel-read.ts).
+    'read-thread': 'src/batches/read-thread.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,

@@ -10,6 +10,8 @@ export interface Config {
   readonly uploadMaxBytes: number;
   /** Rows judged and applied per transaction. */
   readonly chunkSize: number;
+  /** Threads reading a large file (1: the worker's own thread only). */
+  readonly readThreads: number;
   /** Days after which stored uploads (and so rejected rows' raw values) are purged. */
   readonly retentionDays: number;
   /** Key of the HMAC that hashes NIRs in the registry and in batch rows. */
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: str('QUEUE_PREFIX', 'pi'),
     uploadMaxBytes: int('UPLOAD_MAX_BYTES', 100 * 1024 * 1024, 1024, 2 ** 40),
     chunkSize: int('CHUNK_SIZE', 50_000, 1, 1_000_000),
+    readThreads: int('READ_THREADS', 1, 1, 8),
     retentionDays: int('RETENTION_DAYS', 90, 1, 3650),
     nirHashKey: str('NIR_HASH_KEY', 'dev-only-nir-key-change-me'),
     cookieSecure: bool('COOKIE_SECURE', false),

@@ -28,7 +28,15 @@ export async function startWorker(config: Config, log: Logger): Promise<RunningW
   let stopping = false;
   const worker = new Worker(
     QUEUE_NAME,
-    importBatchProcessor({ db, pool, log, chunkSize: config.chunkSize, nirHashKey: config.nirHashKey, isStopping: () => stopping }),
+    importBatchProcessor({
+      db,
+      pool,
+      log,
+      chunkSize: config.chunkSize,
+      readThreads: config.readThreads,
+      nirHashKey: config.nirHashKey,
+      isStopping: () => stopping,
+    }),
     {
       connection,
       prefix: config.queuePrefix,

@@ -48,8 +48,8 @@ export type BlockRange = [number, number];
  * — the facts of the removes by SIREN alone, and stage 2 (duplicates) — into two small tables. Returns the staged
  * rows cut into `parts` ranges of heap blocks.
  *
- * Stage 2 looks only at the rows `duplicateCandidates` (keys the reader's filter saw twice) and removes by SIREN
- * can concern: keys the filter flagged, removes by SIREN alone, and rows naming the one client such a remove
+ * Stage 2 looks only at the rows `duplicateCandidates` (lines of keys the reader's filter had seen before) and
+ * removes by SIREN can concern: the keys of those lines, removes by SIREN alone, and rows naming the one client such a remove
  * found. The first row of a key keeps its judgement; the later ones are DUPLICATE_IN_FILE, whatever they were
  * judged.
  */
@@ -57,37 +57,54 @@ export async function prepareJudging(
   client: pg.PoolClient,
   batchId: number,
   declarantId: number,
-  duplicateCandidates: string[],
+  duplicateCandidates: number[],
   parts: number,
 ): Promise<BlockRange[]> {
   const t = stagingTables(batchId);
-  // Planner statistics for the staged rows (a file of ten rows probes indexes, a file of a million hashes), on
-  // the join keys only: the whole sample of every column costs twice as much.
-  await client.query(`ANALYZE ${t.rows} (account_number, siren)`);
-  await client.query(
-    `CREATE UNLOGGED TABLE ${t.sirens} AS
-     -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names
-     SELECT o.siren,
-       EXISTS (SELECT 1 FROM account a WHERE a.siren = o.siren) AS known,
-       ARRAY(SELECT p.account_number FROM account a
-             JOIN portfolio_client p ON p.declarant_id = $1 AND p.account_number = a.account_number
-             WHERE a.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
-     FROM (SELECT DISTINCT siren FROM ${t.rows} WHERE account_number IS NULL AND cardinality(codes) = 0) o`,
-    [declarantId],
-  );
-  await client.query(
-    `CREATE UNLOGGED TABLE ${t.duplicates} AS
-     SELECT line, first FROM (
-       SELECT s.line, min(s.line) OVER (PARTITION BY
-         coalesce(s.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE s.siren END)) AS first
-       FROM ${t.rows} s LEFT JOIN ${t.sirens} f ON s.account_number IS NULL AND f.siren = s.siren
-       WHERE cardinality(s.codes) = 0 AND (s.account_number IS NULL
-         OR s.account_number IN (SELECT unnest($1::text[]))
-         OR s.account_number IN (SELECT clients[1] FROM ${t.sirens} WHERE cardinality(clients) = 1))
-     ) d WHERE line <> first`,
-    [duplicateCandidates],
-  );
-  await client.query(`ANALYZE ${t.sirens}; ANALYZE ${t.duplicates}`);
+  await withJoinSettings(client, async () => {
+    // Planner statistics for the staged rows (a file of ten rows probes indexes, a file of a million hashes), on
+    // the join keys only: the whole sample of every column costs twice as much.
+    await client.query(`ANALYZE ${t.rows} (account_number, siren)`);
+    await client.query(
+      `CREATE UNLOGGED TABLE ${t.sirens} AS
+       -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names
+       SELECT o.siren,
+         EXISTS (SELECT 1 FROM account a WHERE a.siren = o.siren) AS known,
+         ARRAY(SELECT p.account_number FROM account a
+               JOIN portfolio_client p ON p.declarant_id = $1 AND p.account_number = a.account_number
+               WHERE a.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
+       FROM (SELECT DISTINCT siren FROM ${t.rows} WHERE account_number IS NULL AND cardinality(codes) = 0) o`,
+      [declarantId],
+    );
+    // The candidates' keys, as a list whose length the planner then knows: it hashes them, not the file.
+    const { rows: keyRows } = await client.query<{ key: string }>(
+      `SELECT DISTINCT c.account_number AS key FROM ${t.rows} c WHERE c.line IN (SELECT unnest($1::int[]))`,
+      [duplicateCandidates],
+    );
+    const candidateKeys = keyRows.map((r) => r.key);
+    await client.query(
+      `CREATE UNLOGGED TABLE ${t.duplicates} AS
+       WITH keys AS (
+         SELECT unnest($1::text[]) AS key
+         UNION
+         SELECT clients[1] FROM ${t.sirens} WHERE cardinality(clients) = 1
+       ),
+       -- joined, not tested row by row: a subquery too big for memory would be run again for every row
+       candidates AS (
+         SELECT s.line, s.account_number, s.siren FROM ${t.rows} s WHERE s.account_number IS NULL AND cardinality(s.codes) = 0
+         UNION ALL
+         SELECT s.line, s.account_number, s.siren FROM ${t.rows} s JOIN keys k ON k.key = s.account_number
+         WHERE cardinality(s.codes) = 0
+       )
+       SELECT line, first FROM (
+         SELECT c.line, min(c.line) OVER (PARTITION BY
+           coalesce(c.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE c.siren END)) AS first
+         FROM candidates c LEFT JOIN ${t.sirens} f ON c.account_number IS NULL AND f.siren = c.siren
+       ) d WHERE line <> first`,
+      [candidateKeys],
+    );
+    await client.query(`ANALYZE ${t.sirens}; ANALYZE ${t.duplicates}`);
+  });
   const { rows } = await client.query<{ blocks: number }>(`SELECT pg_relation_size($1)::bigint / current_setting('block_size')::int AS blocks`, [t.rows]);
   const blocks = Number(rows[0].blocks);
   const step = Math.max(1, Math.ceil(blocks / parts));
@@ -117,113 +134,120 @@ export async function judgePart(
   const part = `s.ctid >= '(${from},0)'::tid AND s.ctid < '(${to},0)'::tid`;
   // The message names the first row's line: the text around it, for SQL to put the line in.
   const duplicateMessage = messageFor('DUPLICATE_IN_FILE', { line: LINE_MARK }).split(String(LINE_MARK));
+  await withJoinSettings(client, async () => {
+    await client.query(
+      `WITH failures AS (
+         SELECT account_number, count(*) AS n FROM proof_failure
+         WHERE declarant_id = $2 AND at > now() - interval '24 hours' GROUP BY account_number
+       ),
+       -- Two kinds of rows, so that the SIREN look-up joins only the few removes by SIREN alone: a join of the whole
+       -- file there could be planned with the file as the hashed side, where its many rows without a SIREN share one
+       -- hash bucket that no number of batches splits (at 5M rows: 2.5M temp files and no end).
+       keyed AS (
+         SELECT s.*, cardinality(s.codes) > 0 AS malformed,
+           CASE WHEN cardinality(s.codes) = 0 THEN s.account_number END AS account_key,
+           false AS siren_known, 0 AS siren_clients
+         FROM ${t.rows} s WHERE (s.account_number IS NOT NULL OR cardinality(s.codes) > 0) AND ${part}
+         UNION ALL
+         SELECT s.*, false, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] END,
+           coalesce(f.known, false), coalesce(cardinality(f.clients), 0)
+         FROM ${t.rows} s LEFT JOIN ${t.sirens} f ON f.siren = s.siren
+         WHERE s.account_number IS NULL AND cardinality(s.codes) = 0 AND ${part}
+         OFFSET 0 -- a fence: the key is computed once a row, not once in every join condition that uses it
+       ),
+       facts AS (
+         SELECT k.*, coalesce(k.account_key, CASE WHEN NOT k.malformed THEN k.siren END) AS client_key,
+           a.account_number IS NOT NULL AS known, a.kind, a.siren AS account_siren, a.name AS account_name, a.nir_hash AS account_nir_hash,
+           a.reference_amount_cents AS reference_amount, a.status,
+           p.account_number IS NOT NULL AS in_portfolio, p.online_services AS portfolio_online,
+           p.email_services AS portfolio_email, coalesce(fl.n, 0) AS failures
+         FROM (SELECT *, coalesce(account_key, '#' || line) AS join_key FROM keyed) k
+         -- joined on a key no row lacks ('#line' matches nothing): NULL keys would all share one hash bucket
+         LEFT JOIN account a ON a.account_number = k.join_key
+         LEFT JOIN portfolio_client p ON p.declarant_id = $2 AND p.account_number = k.join_key
+         LEFT JOIN failures fl ON fl.account_number = k.join_key
+       ),
+       registry AS (
+         SELECT f.*,
+           CASE WHEN malformed THEN NULL
+                WHEN action = 'remove' AND account_number IS NULL AND siren_known AND siren_clients > 1 THEN 'CLIENT_AMBIGUOUS'
+                WHEN NOT known AND (action = 'add' OR account_number IS NOT NULL OR NOT siren_known) THEN 'ACCOUNT_UNKNOWN'
+                WHEN action = 'add' AND failures >= ${PROOF_LOCK_THRESHOLD} THEN 'PROOF_LOCKED' END AS sole_code,
+           -- a remove names its client by account number, or by a SIREN that found exactly one: then "known"
+           known AND client_case IS NOT NULL AND kind <> client_case AS case_mismatch,
+           known AND account_number IS NOT NULL AND siren IS NOT NULL AND account_siren IS DISTINCT FROM siren AS siren_mismatch,
+           -- the proof is compared only when the case matches
+           action = 'add' AND known AND kind = client_case AND client_case <> 'independent'
+             AND (amount_cents IS NULL OR reference_amount IS DISTINCT FROM amount_cents) AS amount_mismatch,
+           action = 'add' AND known AND kind = client_case AND client_case = 'independent'
+             AND (nir_hash IS NULL OR account_nir_hash IS DISTINCT FROM nir_hash) AS nir_mismatch,
+           action = 'add' AND known AND status = 'struck_off' AS struck_off,
+           -- a file without a services column leaves the client's services as they are
+           (online_services IS NULL
+             OR (cardinality(online_services) = cardinality(portfolio_online) AND portfolio_online <@ online_services))
+           AND (email_services IS NULL
+             OR (cardinality(email_services) = cardinality(portfolio_email) AND portfolio_email <@ email_services)) AS same_services
+         FROM facts f
+       ),
+       rejections AS (
+         SELECT r.*,
+           CASE WHEN malformed THEN codes
+                WHEN sole_code IS NOT NULL THEN ARRAY[sole_code]
+                ELSE array_remove(ARRAY[
+                  CASE WHEN case_mismatch THEN 'CASE_MISMATCH' END,
+                  CASE WHEN siren_mismatch THEN 'ACCOUNT_SIREN_MISMATCH' END,
+                  CASE WHEN amount_mismatch THEN 'AMOUNT_MISMATCH' END,
+                  CASE WHEN nir_mismatch THEN 'NIR_MISMATCH' END,
+                  CASE WHEN struck_off THEN 'ACCOUNT_STRUCK_OFF' END], NULL) END AS rejected_codes
+         FROM registry r
+         OFFSET 0 -- a fence: rejected_codes is computed once a row, not once in every expression that uses it
+       ),
+       judged AS (
+         SELECT x.*, o.outcome,
+           CASE WHEN o.outcome = 'rejected' THEN rejected_codes
+                WHEN o.outcome = 'unchanged' AND action = 'add' THEN '{ALREADY_IN_PORTFOLIO}'
+                WHEN o.outcome = 'unchanged' THEN '{NOT_IN_PORTFOLIO}'
+                ELSE '{}' END::text[] AS final_codes
+         FROM rejections x
+         CROSS JOIN LATERAL (SELECT
+           CASE WHEN cardinality(rejected_codes) > 0 THEN 'rejected'
+                WHEN action = 'add' AND NOT in_portfolio THEN 'added'
+                WHEN action = 'add' AND same_services THEN 'unchanged'
+                WHEN action = 'add' THEN 'updated'
+                WHEN in_portfolio THEN 'removed'
+                ELSE 'unchanged' END AS outcome) o
+       ),
+       final AS (
+         SELECT j.*, d.first IS NOT NULL AS duplicate,
+           CASE WHEN d.first IS NOT NULL THEN 'rejected' ELSE j.outcome END AS final_outcome,
+           CASE WHEN d.first IS NOT NULL THEN '{DUPLICATE_IN_FILE}' ELSE j.final_codes END AS codes_out,
+           -- a judged row's message is its codes' (composed when read: see rowMessage)
+           CASE WHEN d.first IS NOT NULL THEN $3 || d.first || $4 WHEN malformed THEN j.message ELSE '' END AS message_out
+         FROM judged j
+         LEFT JOIN ${t.duplicates} d ON d.line = j.line
+       )
+       INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
+         nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
+       SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked,
+         online_services, email_services, name, client_key, codes_out, final_outcome, message_out,
+         -- what an added client takes from the registry, so that applying it needs no second look-up
+         CASE WHEN final_outcome = 'added' THEN account_siren END,
+         CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
+       FROM final`,
+      [batchId, declarantId, ...duplicateMessage],
+    );
+  });
+}
+
+/** Runs `work` in a transaction with the settings of statements joining a whole file, committed if it succeeds. */
+async function withJoinSettings(client: pg.PoolClient, work: () => Promise<void>): Promise<void> {
   await client.query('BEGIN');
   try {
     // The hash tables of a million-row file fit in memory instead of spilling to temp files; only this transaction.
-    // JIT compiling this statement's many expressions costs more than it saves (~0.4 s).
+    // JIT compiling these statements' many expressions costs more than it saves (~0.4 s).
     await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
-    await client.query(
-    `WITH failures AS (
-       SELECT account_number, count(*) AS n FROM proof_failure
-       WHERE declarant_id = $2 AND at > now() - interval '24 hours' GROUP BY account_number
-     ),
-     -- Two kinds of rows, so that the SIREN look-up joins only the few removes by SIREN alone: a join of the whole
-     -- file there could be planned with the file as the hashed side, where its many rows without a SIREN share one
-     -- hash bucket that no number of batches splits (at 5M rows: 2.5M temp files and no end).
-     keyed AS (
-       SELECT s.*, cardinality(s.codes) > 0 AS malformed,
-         CASE WHEN cardinality(s.codes) = 0 THEN s.account_number END AS account_key,
-         false AS siren_known, 0 AS siren_clients
-       FROM ${t.rows} s WHERE (s.account_number IS NOT NULL OR cardinality(s.codes) > 0) AND ${part}
-       UNION ALL
-       SELECT s.*, false, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] END,
-         coalesce(f.known, false), coalesce(cardinality(f.clients), 0)
-       FROM ${t.rows} s LEFT JOIN ${t.sirens} f ON f.siren = s.siren
-       WHERE s.account_number IS NULL AND cardinality(s.codes) = 0 AND ${part}
-       OFFSET 0 -- a fence: the key is computed once a row, not once in every join condition that uses it
-     ),
-     facts AS (
-       SELECT k.*, coalesce(k.account_key, CASE WHEN NOT k.malformed THEN k.siren END) AS client_key,
-         a.account_number IS NOT NULL AS known, a.kind, a.siren AS account_siren, a.name AS account_name, a.nir_hash AS account_nir_hash,
-         a.reference_amount_cents AS reference_amount, a.status,
-         p.account_number IS NOT NULL AS in_portfolio, p.online_services AS portfolio_online,
-         p.email_services AS portfolio_email, coalesce(fl.n, 0) AS failures
-       FROM (SELECT *, coalesce(account_key, '#' || line) AS join_key FROM keyed) k
-       -- joined on a key no row lacks ('#line' matches nothing): NULL keys would all share one hash bucket
-       LEFT JOIN account a ON a.account_number = k.join_key
-       LEFT JOIN portfolio_client p ON p.declarant_id = $2 AND p.account_number = k.join_key
-       LEFT JOIN failures fl ON fl.account_number = k.join_key
-     ),
-     registry AS (
-       SELECT f.*,
-         CASE WHEN malformed THEN NULL
-              WHEN action = 'remove' AND account_number IS NULL AND siren_known AND siren_clients > 1 THEN 'CLIENT_AMBIGUOUS'
-              WHEN NOT known AND (action = 'add' OR account_number IS NOT NULL OR NOT siren_known) THEN 'ACCOUNT_UNKNOWN'
-              WHEN action = 'add' AND failures >= ${PROOF_LOCK_THRESHOLD} THEN 'PROOF_LOCKED' END AS sole_code,
-         -- a remove names its client by account number, or by a SIREN that found exactly one: then "known"
-         known AND client_case IS NOT NULL AND kind <> client_case AS case_mismatch,
-         known AND account_number IS NOT NULL AND siren IS NOT NULL AND account_siren IS DISTINCT FROM siren AS siren_mismatch,
-         -- the proof is compared only when the case matches
-         action = 'add' AND known AND kind = client_case AND client_case <> 'independent'
-           AND (amount_cents IS NULL OR reference_amount IS DISTINCT FROM amount_cents) AS amount_mismatch,
-         action = 'add' AND known AND kind = client_case AND client_case = 'independent'
-           AND (nir_hash IS NULL OR account_nir_hash IS DISTINCT FROM nir_hash) AS nir_mismatch,
-         action = 'add' AND known AND status = 'struck_off' AS struck_off,
-         -- a file without a services column leaves the client's services as they are
-         (online_services IS NULL
-           OR (cardinality(online_services) = cardinality(portfolio_online) AND portfolio_online <@ online_services))
-         AND (email_services IS NULL
-           OR (cardinality(email_services) = cardinality(portfolio_email) AND portfolio_email <@ email_services)) AS same_services
-       FROM facts f
-     ),
-     rejections AS (
-       SELECT r.*,
-         CASE WHEN malformed THEN codes
-              WHEN sole_code IS NOT NULL THEN ARRAY[sole_code]
-              ELSE array_remove(ARRAY[
-                CASE WHEN case_mismatch THEN 'CASE_MISMATCH' END,
-                CASE WHEN siren_mismatch THEN 'ACCOUNT_SIREN_MISMATCH' END,
-                CASE WHEN amount_mismatch THEN 'AMOUNT_MISMATCH' END,
-                CASE WHEN nir_mismatch THEN 'NIR_MISMATCH' END,
-                CASE WHEN struck_off THEN 'ACCOUNT_STRUCK_OFF' END], NULL) END AS rejected_codes
-       FROM registry r
-       OFFSET 0 -- a fence: rejected_codes is computed once a row, not once in every expression that uses it
-     ),
-     judged AS (
-       SELECT x.*, o.outcome,
-         CASE WHEN o.outcome = 'rejected' THEN rejected_codes
-              WHEN o.outcome = 'unchanged' AND action = 'add' THEN '{ALREADY_IN_PORTFOLIO}'
-              WHEN o.outcome = 'unchanged' THEN '{NOT_IN_PORTFOLIO}'
-              ELSE '{}' END::text[] AS final_codes
-       FROM rejections x
-       CROSS JOIN LATERAL (SELECT
-         CASE WHEN cardinality(rejected_codes) > 0 THEN 'rejected'
-              WHEN action = 'add' AND NOT in_portfolio THEN 'added'
-              WHEN action = 'add' AND same_services THEN 'unchanged'
-              WHEN action = 'add' THEN 'updated'
-              WHEN in_portfolio THEN 'removed'
-              ELSE 'unchanged' END AS outcome) o
-     ),
-     final AS (
-       SELECT j.*, d.first IS NOT NULL AS duplicate,
-         CASE WHEN d.first IS NOT NULL THEN 'rejected' ELSE j.outcome END AS final_outcome,
-         CASE WHEN d.first IS NOT NULL THEN '{DUPLICATE_IN_FILE}' ELSE j.final_codes END AS codes_out,
-         -- a judged row's message is its codes' (composed when read: see rowMessage)
-         CASE WHEN d.first IS NOT NULL THEN $3 || d.first || $4 WHEN malformed THEN j.message ELSE '' END AS message_out
-       FROM judged j
-       LEFT JOIN ${t.duplicates} d ON d.line = j.line
-     )
-     INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
-       nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
-     SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked,
-       online_services, email_services, name, client_key, codes_out, final_outcome, message_out,
-       -- what an added client takes from the registry, so that applying it needs no second look-up
-       CASE WHEN final_outcome = 'added' THEN account_siren END,
-       CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
-     FROM final`,
-    [batchId, declarantId, ...duplicateMessage],
-  );
-      await client.query('COMMIT');
+    await work();
+    await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;

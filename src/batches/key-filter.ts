@@ -14,14 +14,12 @@ export class KeyFilter {
 
   /** Adds the key; true when it may have been added before. */
   addAndTest(key: string): boolean {
-    // Two FNV-1a variants, combined (Kirsch–Mitzenmacher) into four positions.
-    let h1 = 0x811c9dc5;
-    let h2 = 0x01000193;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    }
+    hashKey(key, this.scratch, 0);
+    return this.addHashesAndTest(this.scratch[0], this.scratch[1]);
+  }
+
+  /** The same, for a key hashed elsewhere (a reading thread) by hashKey. */
+  addHashesAndTest(h1: number, h2: number): boolean {
     h2 |= 1;
     let seen = true;
     for (let k = 0; k < 4; k++) {
@@ -35,4 +33,19 @@ export class KeyFilter {
     }
     return seen;
   }
+
+  private readonly scratch = new Int32Array(2);
+}
+
+/** The key's two hashes, two FNV-1a variants (combined Kirsch–Mitzenmacher into four positions), at out[at], out[at + 1]. */
+export function hashKey(key: string, out: Int32Array, at: number): void {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  }
+  out[at] = h1;
+  out[at + 1] = h2;
 }

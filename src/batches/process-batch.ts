@@ -15,6 +15,8 @@ export interface ProcessDeps {
   pool: pg.Pool;
   log: Logger;
   chunkSize: number;
+  /** Threads reading a large file (default 1: this one). */
+  readThreads?: number;
   nirHashKey: string;
   /** True once the process is shutting down: the batch stops between two chunks and is resumed elsewhere. */
   isStopping?: () => boolean;
@@ -186,6 +188,7 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
       scan: await findUploadScan(db, batch.upload_id),
       catalogue: await loadCatalogue(db),
       nirHashKey: deps.nirHashKey,
+      readThreads: deps.readThreads,
       onProgress: (bytes) => {
         const now = Date.now();
         if (now - lastWrite < 500) return;
@@ -193,7 +196,7 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
         db.updateTable('batch').set({ bytes_read: bytes }).where('id', '=', batch.id).execute().catch(() => {});
       },
     });
-    deps.log.info({ batchId: batch.id, rows: staged.total, parts: staged.parts, ms: staged.steps }, 'batch read and judged');
+    deps.log.info({ batchId: batch.id, rows: staged.total, threads: staged.threads, parts: staged.parts, ms: staged.steps }, 'batch read and judged');
     return false;
   } catch (err) {
     if (!(err instanceof FileError)) throw err;

@@ -32,13 +32,15 @@ export interface CsvTokenizerOptions {
   maxRecordBytes: number;
   /** True when one character is one byte in the file (Windows-1252); else sizes are measured in UTF-8. */
   singleByte: boolean;
+  /** The physical line the text starts on (1: the file's start; more for a part of a file read on its own). */
+  firstLine?: number;
 }
 
 export class CsvTokenizer {
   private readonly delimiter: number;
   private carry = '';
   /** The physical line the next record starts on. */
-  private line = 1;
+  private line: number;
   // Out-values of parseRecord, kept as fields so that parsing a record allocates only its cells.
   private recordEnd = 0;
   private recordRawEnd = 0;
@@ -47,6 +49,17 @@ export class CsvTokenizer {
   constructor(private readonly options: CsvTokenizerOptions) {
     if (options.delimiter.length !== 1) throw new Error('delimiter must be one character');
     this.delimiter = options.delimiter.charCodeAt(0);
+    this.line = options.firstLine ?? 1;
+  }
+
+  /** The physical line the next record starts on: after `end`, the line after the text's last one. */
+  get nextLine(): number {
+    return this.line;
+  }
+
+  /** True when the text written so far ends inside a record (kept for the next write). */
+  get pending(): boolean {
+    return this.carry.length > 0;
   }
 
   /** Feeds the next piece of text; `onRecord` receives every record it completes, blank lines included. */

@@ -152,7 +152,7 @@ async function* batchesAfterHeader(
   }
   // An invalid byte is always decoded as U+FFFD in some cell; this is a safety net.
   if (badUtf8) throw malformedUtf8(null);
-  if (count === 0) throw new FileError('FILE_EMPTY', messageFor('FILE_EMPTY', { hint: 'l’en-tête n’est suivi d’aucune ligne' }), null);
+  if (count === 0) throw noRecordError();
 }
 
 async function* flatten(batches: AsyncGenerator<ImportRecord[]>): AsyncGenerator<ImportRecord> {
@@ -279,8 +279,14 @@ async function* readBatches(
   source: AsyncIterator<string>,
   encoding: Encoding,
   delimiter: Delimiter,
+  part?: FilePart,
 ): AsyncGenerator<ImportRecord[]> {
-  const tokenizer = new CsvTokenizer({ delimiter, maxRecordBytes: MAX_RECORD_BYTES, singleByte: encoding === 'windows-1252' });
+  const tokenizer = new CsvTokenizer({
+    delimiter,
+    maxRecordBytes: MAX_RECORD_BYTES,
+    singleByte: encoding === 'windows-1252',
+    firstLine: part?.firstLine,
+  });
   let batch: ImportRecord[] = [];
   const onRecord = (line: number, cells: string[]): void => {
     if (!isBlankRecord(cells)) batch.push({ line, cells });
@@ -300,13 +306,51 @@ async function* readBatches(
         yield ready;
       }
     }
-    tokenizer.end(onRecord);
+    if (part && !part.last) {
+      part.pending = tokenizer.pending;
+      part.nextLine = tokenizer.nextLine;
+    } else {
+      tokenizer.end(onRecord);
+    }
     if (batch.length > 0) yield batch;
   } catch (error) {
     throw error instanceof CsvSyntaxError ? malformed(error) : error;
   } finally {
     await source.return?.();
   }
+}
+
+/**
+ * A part of a file read on its own. `last` may be set while it is read, before its bytes end. A part that is not
+ * the file's last is not ended: `pending` then tells whether its text stopped inside a record (it was not cut
+ * between two, and its records cannot be trusted), `nextLine` the line after its last one.
+ */
+export interface FilePart {
+  firstLine: number;
+  last: boolean;
+  pending: boolean;
+  nextLine: number;
+}
+
+/**
+ * A part of a file, cut just after a line break, read on its own (by a reading thread): its non-blank records
+ * after the header line, with their physical lines counted from `part.firstLine`.
+ */
+export async function* readFilePart(
+  bytes: AsyncIterable<Uint8Array>,
+  layout: { encoding: Encoding; delimiter: Delimiter; headerLine: number },
+  part: FilePart,
+): AsyncGenerator<ImportRecord[]> {
+  const text = decodeText(bytes, layout.encoding)[Symbol.asyncIterator]();
+  for await (const batch of readBatches([], text, layout.encoding, layout.delimiter, part)) {
+    const records = batch[0].line > layout.headerLine ? batch : batch.filter((r) => r.line > layout.headerLine);
+    if (records.length > 0) yield records;
+  }
+}
+
+/** The file has no record after its header. */
+export function noRecordError(): FileError {
+  return new FileError('FILE_EMPTY', messageFor('FILE_EMPTY', { hint: 'l’en-tête n’est suivi d’aucune ligne' }), null);
 }
 
 /** Empty, or only spaces (the delimiters are gone once split into cells). */
