@@ -268,4 +268,4 @@ export async function abandonStaging(pool: pg.Pool, batchId: number): Promise<vo
 }
 
 /** The first key of the advisory lock that serialises the reading of one batch (the second is the batch id). */
-const STAGE_LOCK_CLASS = 7301;
+export const STAGE_LOCK_CLASS = 7301;

@@ -14,6 +14,7 @@ import { createUser } from '../../src/users/user.repository.ts';
 import { upsertAccounts, type AccountInput } from '../../src/registry/account.repository.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startWorker, type RunningWorker } from '../../worker/worker.ts';
+import { STAGE_LOCK_CLASS } from '../../src/batches/stage-batch.ts';
 
 const PASSWORD = 'correct horse battery';
 const UNKNOWN_ROWS = 20_000;
@@ -121,10 +122,22 @@ describe('the web UI in a real browser', () => {
 
     await page.evaluate(() => ((window as any).__notReloaded = true));
     await home.evaluate(() => ((window as any).__notReloaded = true));
+    // The batch is held in its reading step (the lock a reading takes), so that the page is seen showing it
+    // whatever the machine's speed; then let go.
+    const hold = await stack.db.pool.connect();
+    await hold.query('SELECT pg_advisory_lock($1, $2)', [STAGE_LOCK_CLASS, batchId]);
     worker = await startWorker(stack.config, createLogger(stack.config.logLevel));
+    const seen = new Set<string>();
+    try {
+      await page.locator('#progress-text', { hasText: 'Lecture du fichier' }).waitFor({ timeout: 20_000 });
+      seen.add('Lecture du fichier');
+      await shot('04-batch-reading');
+    } finally {
+      await hold.query('SELECT pg_advisory_unlock($1, $2)', [STAGE_LOCK_CLASS, batchId]);
+      hold.release();
+    }
 
     // Sample what the page shows while the worker runs.
-    const seen = new Set<string>();
     const started = Date.now();
     while (Date.now() - started < 60_000) {
       const text = (await page.locator('#progress-text').textContent()) ?? '';
