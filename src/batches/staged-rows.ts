@@ -50,16 +50,18 @@ const NONE: Buffer[] = [];
 
 /** One staged row as a line of COPY text (columns as STAGED_COLUMNS). */
 function stagedRowText(line: number, row: CheckedRow, nirHashKey: string): string {
+  // Canonical values (keywords, digits, a hex hash, a masked NIR) hold nothing COPY escapes: only the name and the
+  // message, the file's own text, go through copyText.
   return (
     line + '\t' +
-    copyText(row.action) + '\t' +
-    copyText(row.clientCase) + '\t' +
-    copyText(row.siren) + '\t' +
-    copyText(row.siret) + '\t' +
-    copyText(row.accountNumber) + '\t' +
+    (row.action ?? NULL) + '\t' +
+    (row.clientCase ?? NULL) + '\t' +
+    (row.siren ?? NULL) + '\t' +
+    (row.siret ?? NULL) + '\t' +
+    (row.accountNumber ?? NULL) + '\t' +
     copyNumber(row.amountCents) + '\t' +
-    copyText(row.nir === null ? null : hashNir(nirHashKey, row.nir)) + '\t' +
-    copyText(row.nir === null ? null : maskNir(row.nir)) + '\t' +
+    (row.nir === null ? NULL : hashNir(nirHashKey, row.nir)) + '\t' +
+    (row.nir === null ? NULL : maskNir(row.nir)) + '\t' +
     copyCodeArray(row.onlineServices) + '\t' +
     copyCodeArray(row.emailServices) + '\t' +
     copyText(row.name) + '\t' +
@@ -67,3 +69,5 @@ function stagedRowText(line: number, row: CheckedRow, nirHashKey: string): strin
     copyText(row.message) + '\n'
   );
 }
+
+const NULL = '\\N';
