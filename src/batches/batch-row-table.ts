@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction, withClient } from '../db/connect.ts';
 
 /**
  * Each batch's rows live in a table of their own, a partition of batch_row, written unindexed while the file is
@@ -43,21 +44,15 @@ export async function indexAndAttachBatchRowTable(client: pg.PoolClient, batchId
  */
 export async function buildSearchIndexes(pool: pg.Pool, batchId: number): Promise<void> {
   const table = batchRowTable(batchId);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [SEARCH_INDEX_LOCK_CLASS, batchId]);
-    await client.query(`
-      CREATE INDEX IF NOT EXISTS ${table}_account_idx ON ${table} (account_number);
-      CREATE INDEX IF NOT EXISTS ${table}_siren_idx ON ${table} (siren);
-      CREATE INDEX IF NOT EXISTS ${table}_rejected_idx ON ${table} (line) WHERE outcome = 'rejected';`);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  await withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [SEARCH_INDEX_LOCK_CLASS, batchId]);
+      await client.query(`
+        CREATE INDEX IF NOT EXISTS ${table}_account_idx ON ${table} (account_number);
+        CREATE INDEX IF NOT EXISTS ${table}_siren_idx ON ${table} (siren);
+        CREATE INDEX IF NOT EXISTS ${table}_rejected_idx ON ${table} (line) WHERE outcome = 'rejected';`);
+    }),
+  );
 }
 
 /** The first key of the advisory lock taken while a batch's search indexes are built (the second is its id). */

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../db/connect.ts';
 import type { Outcome } from '../domain/types.ts';
 import { messageFor } from '../domain/messages.ts';
 
@@ -77,11 +78,15 @@ export async function prepareJudging(
       [declarantId],
     );
     // The candidates' keys, as a list whose length the planner then knows: it hashes them, not the file.
-    const { rows: keyRows } = await client.query<{ key: string }>(
-      `SELECT DISTINCT c.account_number AS key FROM ${t.rows} c WHERE c.line IN (SELECT unnest($1::int[]))`,
-      [duplicateCandidates],
-    );
-    const candidateKeys = keyRows.map((r) => r.key);
+    const candidateKeys =
+      duplicateCandidates.length === 0
+        ? []
+        : (
+            await client.query<{ key: string }>(
+              `SELECT DISTINCT c.account_number AS key FROM ${t.rows} c WHERE c.line IN (SELECT unnest($1::int[]))`,
+              [duplicateCandidates],
+            )
+          ).rows.map((r) => r.key);
     await client.query(
       `CREATE UNLOGGED TABLE ${t.duplicates} AS
        WITH keys AS (
@@ -240,18 +245,13 @@ export async function judgePart(
 }
 
 /** Runs `work` in a transaction with the settings of statements joining a whole file, committed if it succeeds. */
-async function withJoinSettings(client: pg.PoolClient, work: () => Promise<void>): Promise<void> {
-  await client.query('BEGIN');
-  try {
+function withJoinSettings(client: pg.PoolClient, work: () => Promise<void>): Promise<void> {
+  return inTransaction(client, async () => {
     // The hash tables of a million-row file fit in memory instead of spilling to temp files; only this transaction.
     // JIT compiling these statements' many expressions costs more than it saves (~0.4 s).
     await client.query(`SET LOCAL work_mem = '64MB'; SET LOCAL jit = off`);
     await work();
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  }
+  });
 }
 
 /** The outcome and code counts of a batch's judged rows. */

@@ -17,6 +17,7 @@ import {
   type BlockRange,
 } from './judge-staged.ts';
 import { KeyFilter } from './key-filter.ts';
+import { inTransaction, withClient } from '../db/connect.ts';
 import { attachBatchRowTable, batchRowTable, createBatchRowTable, indexBatchRowTable } from './batch-row-table.ts';
 
 export { FileError };
@@ -153,33 +154,32 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
     step('prepare');
     await judgeParts(pool, client, ranges, (c, part) => judgePart(c, table, input.batchId, input.declarantId, part));
     step('judge');
-    await client.query('BEGIN');
-    // The counts on a connection of their own while this one indexes the rows.
-    [{ counts, codeCounts }] = await Promise.all([withClient(pool, (c) => countJudged(c, table)), indexBatchRowTable(client, input.batchId)]);
-    step('count');
-    await attachBatchRowTable(client, input.batchId);
-    await dropStagingTables(client, input.batchId);
-    await client.query(
-      `UPDATE batch SET staged = true, staged_at = clock_timestamp(), total = $2, bytes_read = size, encoding = $3,
-         delimiter = $4, line_ending = $5, bom = $6, header_cells = $7, columns = $8, warnings = $9, code_counts = $10
-       WHERE id = $1`,
-      [
-        input.batchId,
-        total,
-        meta.encoding,
-        meta.delimiter,
-        meta.lineEnding,
-        meta.bom,
-        JSON.stringify(meta.headerCells),
-        JSON.stringify(meta.columns),
-        JSON.stringify(meta.warnings),
-        JSON.stringify(codeCounts),
-      ],
-    );
-    await client.query('COMMIT');
+    await inTransaction(client, async () => {
+      // The counts on a connection of their own while this one indexes the rows.
+      [{ counts, codeCounts }] = await Promise.all([withClient(pool, (c) => countJudged(c, table)), indexBatchRowTable(client, input.batchId)]);
+      step('count');
+      await attachBatchRowTable(client, input.batchId);
+      await dropStagingTables(client, input.batchId);
+      await client.query(
+        `UPDATE batch SET staged = true, staged_at = clock_timestamp(), total = $2, bytes_read = size, encoding = $3,
+           delimiter = $4, line_ending = $5, bom = $6, header_cells = $7, columns = $8, warnings = $9, code_counts = $10
+         WHERE id = $1`,
+        [
+          input.batchId,
+          total,
+          meta.encoding,
+          meta.delimiter,
+          meta.lineEnding,
+          meta.bom,
+          JSON.stringify(meta.headerCells),
+          JSON.stringify(meta.columns),
+          JSON.stringify(meta.warnings),
+          JSON.stringify(codeCounts),
+        ],
+      );
+    });
     step('attach');
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
     // A file that cannot be read ends its batch: nothing of it is kept. (After any other failure the retry drops
     // what is left.) Under the lock still, so as not to drop what another attempt writes.
     if (err instanceof FileError) await discardStaging(client, input.batchId).catch(() => {});
@@ -225,20 +225,6 @@ async function judgeParts(
   if (failed) throw failed.reason;
 }
 
-/** Runs `work` on a pooled connection of its own; a connection whose work failed is discarded, not reused. */
-async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let failed: Error | undefined;
-  try {
-    return await work(client);
-  } catch (err) {
-    failed = err as Error;
-    throw err;
-  } finally {
-    client.release(failed);
-  }
-}
-
 /**
  * Drops what reading a batch left — the staged rows and the batch's rows table, when it was never attached (a
  * staged batch's rows are kept). For a batch whose file failed or that was cancelled before it was staged.
@@ -254,17 +240,14 @@ async function discardStaging(client: pg.PoolClient, batchId: number): Promise<v
 
 /** discardStaging from outside a reading: waits for one that may still run (another worker's) to end first. */
 export async function abandonStaging(pool: pg.Pool, batchId: number): Promise<void> {
-  const client = await pool.connect();
-  try {
+  await withClient(pool, async (client) => {
     await client.query('SELECT pg_advisory_lock($1, $2)', [STAGE_LOCK_CLASS, batchId]);
     try {
       await discardStaging(client, batchId);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1, $2)', [STAGE_LOCK_CLASS, batchId]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The first key of the advisory lock that serialises the reading of one batch (the second is the batch id). */

@@ -25,3 +25,30 @@ export function connectDb(databaseUrl: string, opts: { max?: number; onError?: (
     close: () => db.destroy(),
   };
 }
+
+/** Runs `work` on a pooled connection of its own; a connection whose work failed is discarded, not reused. */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    return await work(client);
+  } catch (err) {
+    failed = err as Error;
+    throw err;
+  } finally {
+    client.release(failed);
+  }
+}
+
+/** Runs `work` in a transaction on `client`: committed when it succeeds, rolled back when it throws. */
+export async function inTransaction<T>(client: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}

@@ -68,6 +68,39 @@ describe('judging a file in parts', () => {
     expect(await scratchTables(id)).toEqual([]);
   });
 
+  it('reads a file on two threads, and again on one when a part was not cut between two records', async () => {
+    const { db, pool } = stack.db;
+    const key = stack.config.nirHashKey;
+    const accounts = [];
+    for (let i = 0; i < 60; i++) accounts.push(await createAccount(db, key));
+    // `a"b` is literal (a quote inside an unquoted cell of an ignored column); the quoted name then spans two lines,
+    // so cutting by counting quotes lands inside it.
+    const header = 'action;cas;siren;numero de compte;montant;note;nom';
+    const plain = accounts.map((a) => `ajout;employer;${a.siren};${a.accountNumber};1 234,56;ok;Client`);
+    const tricky = accounts.map((a) => `ajout;employer;${a.siren};${a.accountNumber};1 234,56;a"b;"X\nY"`);
+    for (const [rows, threads] of [[plain, 2], [tricky, 1]] as const) {
+      const id = await upload([header, ...rows].join('\n') + '\n');
+      const batch = await db.selectFrom('batch').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const staged = await stageBatch(pool, {
+        batchId: id,
+        declarantId: batch.declarant_id,
+        open: uploadReader(db, batch.upload_id),
+        scan: await findUploadScan(db, batch.upload_id),
+        catalogue: await loadCatalogue(db),
+        nirHashKey: key,
+        readThreads: 2,
+        partBytes: 300,
+      });
+      expect(staged.threads).toBe(threads);
+      expect(staged.counts).toEqual({ added: 60, removed: 0, updated: 0, unchanged: 0, rejected: 0 });
+      const lines = await db.selectFrom('batch_row').select(['line', 'name']).where('batch_id', '=', id).orderBy('line').execute();
+      const step = threads === 2 ? 1 : 2;
+      expect(lines.map((r) => r.line)).toEqual(accounts.map((_, i) => 2 + i * step));
+      expect(lines[59].name).toBe(threads === 2 ? 'Client' : 'X\nY');
+      expect(await scratchTables(id)).toEqual([]);
+    }
+  });
+
   it('leaves nothing behind when the file fails while it is read', async () => {
     const { db } = stack.db;
     const deps = { db, pool: stack.db.pool, log: createLogger('silent'), chunkSize: 10, nirHashKey: stack.config.nirHashKey };
