@@ -37,8 +37,23 @@ describe('judging a file in parts', () => {
     return up.body.id as number;
   }
 
-  it('finds a duplicate of the first row in the last row, judged in another part', async () => {
+  /** Reads and judges an uploaded batch, as the worker's first phase does. */
+  async function stage(id: number, options: { readThreads?: number; partBytes?: number } = {}) {
     const { db, pool } = stack.db;
+    const batch = await db.selectFrom('batch').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return stageBatch(pool, {
+      batchId: id,
+      declarantId: batch.declarant_id,
+      open: uploadReader(db, batch.upload_id),
+      scan: await findUploadScan(db, batch.upload_id),
+      catalogue: await loadCatalogue(db),
+      nirHashKey: stack.config.nirHashKey,
+      ...options,
+    });
+  }
+
+  it('finds a duplicate of the first row in the last row, judged in another part', async () => {
+    const { db } = stack.db;
     const key = stack.config.nirHashKey;
     const accounts = [];
     for (let i = 0; i < 150; i++) accounts.push(await createAccount(db, key));
@@ -46,16 +61,7 @@ describe('judging a file in parts', () => {
     // Lines 2..151 add every account; line 152 adds the first again.
     rows.push(rows[0]);
     const id = await upload(['action;cas;siren;numero de compte;montant', ...rows].join('\n') + '\n');
-    const batch = await db.selectFrom('batch').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-
-    const staged = await stageBatch(pool, {
-      batchId: id,
-      declarantId: batch.declarant_id,
-      open: uploadReader(db, batch.upload_id),
-      scan: await findUploadScan(db, batch.upload_id),
-      catalogue: await loadCatalogue(db),
-      nirHashKey: key,
-    });
+    const staged = await stage(id);
     expect(staged.parts).toBe(2);
     expect(staged.total).toBe(151);
     expect(staged.counts).toEqual({ added: 150, removed: 0, updated: 0, unchanged: 0, rejected: 1 });
@@ -69,7 +75,7 @@ describe('judging a file in parts', () => {
   });
 
   it('reads a file on two threads, and again on one when a part was not cut between two records', async () => {
-    const { db, pool } = stack.db;
+    const { db } = stack.db;
     const key = stack.config.nirHashKey;
     const accounts = [];
     for (let i = 0; i < 60; i++) accounts.push(await createAccount(db, key));
@@ -80,17 +86,7 @@ describe('judging a file in parts', () => {
     const tricky = accounts.map((a) => `ajout;employer;${a.siren};${a.accountNumber};1 234,56;a"b;"X\nY"`);
     for (const [rows, threads] of [[plain, 2], [tricky, 1]] as const) {
       const id = await upload([header, ...rows].join('\n') + '\n');
-      const batch = await db.selectFrom('batch').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      const staged = await stageBatch(pool, {
-        batchId: id,
-        declarantId: batch.declarant_id,
-        open: uploadReader(db, batch.upload_id),
-        scan: await findUploadScan(db, batch.upload_id),
-        catalogue: await loadCatalogue(db),
-        nirHashKey: key,
-        readThreads: 2,
-        partBytes: 300,
-      });
+      const staged = await stage(id, { readThreads: 2, partBytes: 300 });
       expect(staged.threads).toBe(threads);
       expect(staged.counts).toEqual({ added: 60, removed: 0, updated: 0, unchanged: 0, rejected: 0 });
       const lines = await db.selectFrom('batch_row').select(['line', 'name']).where('batch_id', '=', id).orderBy('line').execute();
