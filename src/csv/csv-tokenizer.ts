@@ -9,6 +9,8 @@
  * a quote inside an unquoted field is an ordinary character (`SARL "LE PIN"`).
  */
 
+import { indexOfC1, windows1252Cell } from './windows-1252.ts';
+
 const QUOTE = 0x22;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -34,6 +36,12 @@ export interface CsvTokenizerOptions {
   singleByte: boolean;
   /** The physical line the text starts on (1: the file's start; more for a part of a file read on its own). */
   firstLine?: number;
+  /**
+   * The text is Windows-1252 read as Latin-1 (windows-1252.ts, latin1): the cells of a record holding one of the
+   * characters U+0080–U+009F get them turned into Windows-1252's (€, ’, œ…). Files are tokenized one byte a
+   * character instead of two (a single ’ in a chunk made it all two-byte: ~15 % slower reading and checking).
+   */
+  windows1252?: boolean;
 }
 
 export class CsvTokenizer {
@@ -77,6 +85,7 @@ export class CsvTokenizer {
   private run(text: string, final: boolean, onRecord: (line: number, cells: string[]) => void): void {
     const length = text.length;
     let position = 0;
+    let c1 = this.options.windows1252 ? indexOfC1(text, 0) : -1;
     while (position < length) {
       const cells = this.parseRecord(text, position, final);
       if (cells === null) {
@@ -84,6 +93,10 @@ export class CsvTokenizer {
         break;
       }
       if (this.isTooLarge(text, position, this.recordRawEnd)) throw new CsvSyntaxError('record_too_large', this.line);
+      if (c1 !== -1 && c1 < this.recordEnd) {
+        for (let i = 0; i < cells.length; i++) cells[i] = windows1252Cell(cells[i]);
+        c1 = indexOfC1(text, this.recordEnd);
+      }
       onRecord(this.line, cells);
       this.line += this.recordBreaks;
       position = this.recordEnd;

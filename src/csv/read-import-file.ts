@@ -3,7 +3,7 @@ import type { Column, Delimiter, Encoding, FileCode, LineEnding } from '../domai
 import { COLUMN_LABELS, columnForHeader, detectDelimiter } from './header.ts';
 import { ByteScanner, type ScanResult } from './scan.ts';
 import { CsvSyntaxError, CsvTokenizer } from './csv-tokenizer.ts';
-import { decodeWindows1252 } from './windows-1252.ts';
+import { latin1 } from './windows-1252.ts';
 
 /** How the upload is written, and what its header says: enough to read its rows and to write files back alike. */
 export interface FileMeta extends CsvLayout {
@@ -207,7 +207,7 @@ async function* decodeText(bytes: AsyncIterable<Uint8Array>, encoding: Encoding)
   for await (const chunk of bytes) {
     for (let start = 0; start < chunk.length; start += DECODE_BYTES) {
       const piece = chunk.subarray(start, start + DECODE_BYTES);
-      const text = decoder === null ? decodeWindows1252(piece) : decoder.decode(piece, { stream: true });
+      const text = decoder === null ? latin1(piece) : decoder.decode(piece, { stream: true });
       if (text.length > 0) yield text;
     }
   }
@@ -285,6 +285,7 @@ async function* readBatches(
     delimiter,
     maxRecordBytes: MAX_RECORD_BYTES,
     singleByte: encoding === 'windows-1252',
+    windows1252: encoding === 'windows-1252',
     firstLine: part?.firstLine,
   });
   let batch: ImportRecord[] = [];

@@ -9,17 +9,32 @@ const C1_TO_UNICODE = [
   0x0153, 0x009d, 0x017e, 0x0178,
 ];
 const C1_STRINGS = C1_TO_UNICODE.map((code) => String.fromCharCode(code));
-const C1_RANGE = /[\x80-\x9f]/;
-const C1_RANGE_ALL = /[\x80-\x9f]/g;
+const C1 = /[\x80-\x9f]/;
+const C1_ALL = /[\x80-\x9f]/g;
 
-export function decodeWindows1252(bytes: Uint8Array): string {
-  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
-  return C1_RANGE.test(latin1) ? latin1.replace(C1_RANGE_ALL, (c) => C1_STRINGS[c.charCodeAt(0) - 0x80]) : latin1;
+/**
+ * Windows-1252 bytes read as Latin-1 — one character a byte, kept in V8's compact one-byte strings — then
+ * finished by windows1252Cell in the few cells that hold one of the 0x80–0x9F characters (see CsvTokenizer).
+ */
+export function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-/** Windows-1252 bytes re-encoded as UTF-8, so one CSV path reads both encodings. Single-byte: chunk splits are safe. */
-export function windows1252ToUtf8(bytes: Uint8Array): Buffer {
-  return Buffer.from(decodeWindows1252(bytes), 'utf8');
+/** Text read by latin1, with U+0080–U+009F turned into what Windows-1252 means by those bytes (€, ’, œ…). */
+export function windows1252Cell(text: string): string {
+  return C1.test(text) ? text.replace(C1_ALL, (c) => C1_STRINGS[c.charCodeAt(0) - 0x80]) : text;
+}
+
+/** Where the next character U+0080–U+009F is in `text` from `from` on, or -1. */
+export function indexOfC1(text: string, from: number): number {
+  const sticky = C1_SEARCH;
+  sticky.lastIndex = from;
+  return sticky.exec(text)?.index ?? -1;
+}
+const C1_SEARCH = /[\x80-\x9f]/g;
+
+export function decodeWindows1252(bytes: Uint8Array): string {
+  return windows1252Cell(latin1(bytes));
 }
 
 const UNICODE_TO_C1 = new Map(C1_TO_UNICODE.map((code, i) => [code, 0x80 + i]));

@@ -43,6 +43,32 @@ describe('openImportFile: encoding and delimiter', () => {
     expect(rows[0].cells).toEqual(['ajout', '1', 'Hélène Œuvre', '1 234,56 €']);
   });
 
+  it('reads every Windows-1252 character 0x80–0x9F wherever it falls: any cell, quoted, header, across chunks', async () => {
+    const c1 = '€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ\u0081\u008d\u008f\u0090\u009d';
+    const text =
+      `action;nom ’;siren\r\n` +
+      `ajout;L’Œuvre;1\r\n` +
+      `ajout;plain;2\r\n` +
+      `${c1};"a ‘quoted’\r\nname";3\r\n` +
+      `ajout;"";€\r\n` +
+      `ajout;plain again;4\r\n` +
+      `ajout;Ÿ;5`;
+    const bytes = encodeWindows1252(text);
+    for (const chunkSize of [1, 2, 7, 64 * 1024]) {
+      const { meta, rows } = await readAll(bytes, chunkSize);
+      expect(meta.encoding).toBe('windows-1252');
+      expect(meta.headerCells).toEqual(['action', 'nom ’', 'siren']);
+      expect(rows.map((r) => r.cells)).toEqual([
+        ['ajout', 'L’Œuvre', '1'],
+        ['ajout', 'plain', '2'],
+        [c1, 'a ‘quoted’\r\nname', '3'],
+        ['ajout', '', '€'],
+        ['ajout', 'plain again', '4'],
+        ['ajout', 'Ÿ', '5'],
+      ]);
+    }
+  });
+
   it('reads UTF-8 with a BOM, characters split across chunks', async () => {
     const { meta, rows } = await readAll('\ufeffaction,siren\najout,Hélène €\n', 1);
     expect(meta).toMatchObject({ encoding: 'utf-8', bom: true, delimiter: ',', headerCells: ['action', 'siren'] });
