@@ -184,7 +184,7 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
     const staged = await stageBatch(deps.pool, {
       batchId: batch.id,
       declarantId: batch.declarant_id,
-      open: uploadReader(db, batch.upload_id),
+      open: uploadReader(deps.pool, batch.upload_id),
       scan: await findUploadScan(db, batch.upload_id),
       catalogue: await loadCatalogue(db),
       nirHashKey: deps.nirHashKey,

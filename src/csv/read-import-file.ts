@@ -96,8 +96,8 @@ export async function openCsvFile<H extends object>(
       headerCells: header.cells,
       ...mapped,
     };
-    const batches = batchesAfterHeader(first, reader, badUtf8);
-    return { meta, batches, records: flatten(batches) };
+    const batches = closing(batchesAfterHeader(first, reader, badUtf8), reader);
+    return { meta, batches, records: closing(flatten(batches), batches) };
   } catch (error) {
     await reader.return(undefined);
     throw error;
@@ -153,6 +153,22 @@ async function* batchesAfterHeader(
   // An invalid byte is always decoded as U+FFFD in some cell; this is a safety net.
   if (badUtf8) throw malformedUtf8(null);
   if (count === 0) throw noRecordError();
+}
+
+/**
+ * `outer`, whose return() also ends `inner` (and so the file's source, which may hold a connection): a generator
+ * returned before it starts never runs its own finally.
+ */
+function closing<T>(outer: AsyncGenerator<T>, inner: AsyncGenerator<unknown>): AsyncGenerator<T> {
+  const end = outer.return.bind(outer);
+  outer.return = async (value) => {
+    try {
+      return await end(value);
+    } finally {
+      await inner.return(undefined);
+    }
+  };
+  return outer;
 }
 
 async function* flatten(batches: AsyncGenerator<ImportRecord[]>): AsyncGenerator<ImportRecord> {

@@ -171,3 +171,37 @@ describe('openImportFile: file codes', () => {
     expect(opened).toBe(1);
   });
 });
+
+describe('openImportFile: the source is closed however the reading ends', () => {
+  /** An `open()` over `text` in 5-byte chunks that counts its readings still open (the scan's pass included). */
+  function tracked(text: string) {
+    const state = { open: 0 };
+    const open = async function* () {
+      state.open++;
+      try {
+        yield* opener(text, 5)();
+      } finally {
+        state.open--;
+      }
+    };
+    return { state, open };
+  }
+  const text = `${HEADER}\n${'a;1;2\n'.repeat(200)}`;
+
+  it.each([
+    ['batches returned before they start', async (r: Awaited<ReturnType<typeof openImportFile>>) => void (await r.batches.return(undefined))],
+    ['records returned before they start', async (r: Awaited<ReturnType<typeof openImportFile>>) => void (await r.records.return(undefined))],
+    ['records left after the first', async (r: Awaited<ReturnType<typeof openImportFile>>) => {
+      for await (const _ of r.records) break;
+    }],
+    ['read to the end', async (r: Awaited<ReturnType<typeof openImportFile>>) => {
+      for await (const _ of r.records) void _;
+    }],
+  ])('%s', async (_label, end) => {
+    const { state, open } = tracked(text);
+    const read = await openImportFile(open);
+    expect(state.open).toBe(1);
+    await end(read);
+    expect(state.open).toBe(0);
+  });
+});

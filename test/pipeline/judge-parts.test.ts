@@ -44,7 +44,7 @@ describe('judging a file in parts', () => {
     return stageBatch(pool, {
       batchId: id,
       declarantId: batch.declarant_id,
-      open: uploadReader(db, batch.upload_id),
+      open: uploadReader(pool, batch.upload_id),
       scan: await findUploadScan(db, batch.upload_id),
       catalogue: await loadCatalogue(db),
       nirHashKey: stack.config.nirHashKey,
