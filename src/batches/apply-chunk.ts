@@ -59,7 +59,6 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
       INSERT INTO portfolio_event (declarant_id, account_number, kind, user_id, batch_id, line)
       SELECT ${batch.declarant_id}, r.client_key, r.outcome, ${batch.user_id}, r.batch_id, r.line FROM batch_row r
       WHERE ${range} AND r.outcome IN ('added', 'updated', 'removed')
-      ORDER BY r.client_key
     `.execute(trx);
   }
 
