@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inTransaction } from '../db/connect.ts';
+import { inTransaction, withClient } from '../db/connect.ts';
 import type { Outcome } from '../domain/types.ts';
 import { messageFor } from '../domain/messages.ts';
 
@@ -56,66 +56,90 @@ export type BlockRange = [number, number];
  */
 export async function prepareJudging(
   client: pg.PoolClient,
+  pool: pg.Pool,
   batchId: number,
   declarantId: number,
   duplicateCandidates: number[],
   parts: number,
 ): Promise<BlockRange[]> {
   const t = stagingTables(batchId);
-  await withJoinSettings(client, async () => {
-    // Planner statistics for the staged rows (a file of ten rows probes indexes, a file of a million hashes), on
-    // the join keys only: the whole sample of every column costs twice as much.
-    await client.query(`ANALYZE ${t.rows} (account_number, siren)`);
-    await client.query(
-      `CREATE UNLOGGED TABLE ${t.sirens} AS
-       -- removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names
-       SELECT o.siren,
-         EXISTS (SELECT 1 FROM account a WHERE a.siren = o.siren) AS known,
-         ARRAY(SELECT p.account_number FROM account a
-               JOIN portfolio_client p ON p.declarant_id = $1 AND p.account_number = a.account_number
-               WHERE a.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
-       FROM (SELECT DISTINCT siren FROM ${t.rows} WHERE account_number IS NULL AND cardinality(codes) = 0) o`,
-      [declarantId],
-    );
-    // The candidates' keys, as a list whose length the planner then knows: it hashes them, not the file.
-    const candidateKeys =
-      duplicateCandidates.length === 0
-        ? []
-        : (
-            await client.query<{ key: string }>(
-              `SELECT DISTINCT c.account_number AS key FROM ${t.rows} c WHERE c.line IN (SELECT unnest($1::int[]))`,
-              [duplicateCandidates],
-            )
-          ).rows.map((r) => r.key);
-    await client.query(
-      `CREATE UNLOGGED TABLE ${t.duplicates} AS
-       WITH keys AS (
-         SELECT unnest($1::text[]) AS key
-         UNION
-         SELECT clients[1] FROM ${t.sirens} WHERE cardinality(clients) = 1
-       ),
-       -- joined, not tested row by row: a subquery too big for memory would be run again for every row
-       candidates AS (
-         SELECT s.line, s.account_number, s.siren FROM ${t.rows} s WHERE s.account_number IS NULL AND cardinality(s.codes) = 0
-         UNION ALL
-         SELECT s.line, s.account_number, s.siren FROM ${t.rows} s JOIN keys k ON k.key = s.account_number
-         WHERE cardinality(s.codes) = 0
-       )
-       SELECT line, first FROM (
-         SELECT c.line, min(c.line) OVER (PARTITION BY
-           coalesce(c.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE c.siren END)) AS first
-         FROM candidates c LEFT JOIN ${t.sirens} f ON c.account_number IS NULL AND f.siren = c.siren
-       ) d WHERE line <> first`,
-      [candidateKeys],
-    );
-    await client.query(`ANALYZE ${t.sirens}; ANALYZE ${t.duplicates}`);
-  });
+  // The SIREN facts (an index look-up or two a SIREN) on a connection of their own, while this one gathers the
+  // planner's statistics and the candidates' keys; stage 2 needs both. Settled (never rejected) before this returns.
+  const sirens = withClient(pool, (other) => withJoinSettings(other, () => sirenFacts(other, t, declarantId))).then(
+    () => undefined,
+    (err: unknown) => err ?? new Error('SIREN facts failed'),
+  );
+  try {
+    await withJoinSettings(client, async () => {
+      // Planner statistics for the staged rows (a file of ten rows probes indexes, a file of a million hashes), on
+      // the join keys only: the whole sample of every column costs twice as much.
+      await client.query(`ANALYZE ${t.rows} (account_number, siren)`);
+      const keys = await candidateKeys(client, t, duplicateCandidates);
+      const failed = await sirens;
+      if (failed !== undefined) throw failed;
+      await duplicates(client, t, keys);
+      await client.query(`ANALYZE ${t.sirens}; ANALYZE ${t.duplicates}`);
+    });
+  } finally {
+    await sirens;
+  }
   const { rows } = await client.query<{ blocks: number }>(`SELECT pg_relation_size($1)::bigint / current_setting('block_size')::int AS blocks`, [t.rows]);
   const blocks = Number(rows[0].blocks);
   const step = Math.max(1, Math.ceil(blocks / parts));
   const ranges: BlockRange[] = [];
   for (let from = 0; from < blocks; from += step) ranges.push([from, Math.min(blocks, from + step)]);
   return ranges;
+}
+
+type StagingTables = ReturnType<typeof stagingTables>;
+
+/** Removes by SIREN alone: does the registry know the SIREN, and which clients of this portfolio it names. */
+async function sirenFacts(client: pg.PoolClient, t: StagingTables, declarantId: number): Promise<void> {
+  await client.query(
+    `CREATE UNLOGGED TABLE ${t.sirens} AS
+     SELECT o.siren,
+       EXISTS (SELECT 1 FROM account a WHERE a.siren = o.siren) AS known,
+       ARRAY(SELECT p.account_number FROM account a
+             JOIN portfolio_client p ON p.declarant_id = $1 AND p.account_number = a.account_number
+             WHERE a.siren = o.siren ORDER BY 1 LIMIT 2) AS clients
+     FROM (SELECT DISTINCT siren FROM ${t.rows} WHERE account_number IS NULL AND cardinality(codes) = 0) o`,
+    [declarantId],
+  );
+}
+
+/** The candidates' keys, as a list whose length the planner then knows: it hashes them, not the file. */
+async function candidateKeys(client: pg.PoolClient, t: StagingTables, lines: number[]): Promise<string[]> {
+  if (lines.length === 0) return [];
+  const { rows } = await client.query<{ key: string }>(
+    `SELECT DISTINCT c.account_number AS key FROM ${t.rows} c WHERE c.line IN (SELECT unnest($1::int[]))`,
+    [lines],
+  );
+  return rows.map((r) => r.key);
+}
+
+/** Stage 2: every row of a key taken by an earlier row, with that first row's line. */
+async function duplicates(client: pg.PoolClient, t: StagingTables, candidateKeys: string[]): Promise<void> {
+  await client.query(
+    `CREATE UNLOGGED TABLE ${t.duplicates} AS
+     WITH keys AS (
+       SELECT unnest($1::text[]) AS key
+       UNION
+       SELECT clients[1] FROM ${t.sirens} WHERE cardinality(clients) = 1
+     ),
+     -- joined, not tested row by row: a subquery too big for memory would be run again for every row
+     candidates AS (
+       SELECT s.line, s.account_number, s.siren FROM ${t.rows} s WHERE s.account_number IS NULL AND cardinality(s.codes) = 0
+       UNION ALL
+       SELECT s.line, s.account_number, s.siren FROM ${t.rows} s JOIN keys k ON k.key = s.account_number
+       WHERE cardinality(s.codes) = 0
+     )
+     SELECT line, first FROM (
+       SELECT c.line, min(c.line) OVER (PARTITION BY
+         coalesce(c.account_number, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] ELSE c.siren END)) AS first
+       FROM candidates c LEFT JOIN ${t.sirens} f ON c.account_number IS NULL AND f.siren = c.siren
+     ) d WHERE line <> first`,
+    [candidateKeys],
+  );
 }
 
 /**

@@ -149,7 +149,7 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
       await pipeline(Readable.from(oneThread(batches)), copy());
     }
     step('read');
-    const ranges = await prepareJudging(client, input.batchId, input.declarantId, candidateLines, JUDGE_LANES);
+    const ranges = await prepareJudging(client, pool, input.batchId, input.declarantId, candidateLines, JUDGE_LANES);
     parts = ranges.length;
     step('prepare');
     await judgeParts(pool, client, ranges, (c, part) => judgePart(c, table, input.batchId, input.declarantId, part));
