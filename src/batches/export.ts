@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import type pg from 'pg';
 import iconv from 'iconv-lite';
 import type { Batch, Database } from '../db/database.ts';
 import type { Delimiter, LineEnding } from '../domain/types.ts';
@@ -64,8 +63,8 @@ async function* rejectedRows(db: Kysely<Database>, batch: Batch) {
  * Streams the stored upload once more beside the rejected rows (both in line order). Throws UploadPurgedError
  * once retention has deleted the upload.
  */
-export async function* rejectionsCsv(db: Kysely<Database>, pool: pg.Pool, batch: Batch): AsyncGenerator<Buffer> {
-  const { meta, records } = await openImportFile(uploadReader(pool, batch.upload_id), await findUploadScan(db, batch.upload_id));
+export async function* rejectionsCsv(db: Kysely<Database>, batch: Batch): AsyncGenerator<Buffer> {
+  const { meta, records } = await openImportFile(uploadReader(db, batch.upload_id), await findUploadScan(db, batch.upload_id));
   const delimiter: Delimiter = meta.delimiter;
   const eol: LineEnding = meta.lineEnding;
   const encode = encoder(meta.encoding, meta.bom);

@@ -7,7 +7,7 @@ import { FileError } from '../csv/read-import-file.ts';
 import { abandonStaging, stageBatch } from './stage-batch.ts';
 import { advanceCheckpoint, applyChunk, pendingChunks, planChunks } from './apply-chunk.ts';
 import { buildSearchIndexes } from './batch-row-table.ts';
-import { findUploadScan, uploadReader } from './upload.repository.ts';
+import { findUploadScan, uploadCopyReader } from './upload.repository.ts';
 import { UNFINISHED_STATUSES } from './batch.repository.ts';
 
 export interface ProcessDeps {
@@ -184,7 +184,7 @@ async function stage(deps: ProcessDeps, batch: Batch): Promise<boolean> {
     const staged = await stageBatch(deps.pool, {
       batchId: batch.id,
       declarantId: batch.declarant_id,
-      open: uploadReader(deps.pool, batch.upload_id),
+      open: uploadCopyReader(deps.pool, batch.upload_id),
       scan: await findUploadScan(db, batch.upload_id),
       catalogue: await loadCatalogue(db),
       nirHashKey: deps.nirHashKey,

@@ -8,6 +8,7 @@ import {
   storeUpload,
   UPLOAD_CHUNK_BYTES,
   UploadPurgedError,
+  uploadCopyReader,
   uploadReader,
 } from '../../src/batches/upload.repository.ts';
 
@@ -47,22 +48,37 @@ async function rawCopy(uploadId: number): Promise<Buffer> {
   }
 }
 
-describe('uploads: stored in chunks, read back by one COPY', () => {
+/** The two ways of reading an upload back: a query a chunk (downloads), one COPY (a worker reading the file). */
+const readers = [
+  ['a query a chunk', (id: number) => uploadReader(t.db, id)],
+  ['one COPY', (id: number) => uploadCopyReader(t.pool, id)],
+] as const;
+
+describe.each(readers)('uploads: stored in chunks, read back by %s', (_label, reader) => {
   it('gives back every byte, in order, across several chunks and an empty upload', async () => {
     const bytes = randomBytes(2 * UPLOAD_CHUNK_BYTES + 12_345);
     const stored = await store(bytes);
     expect(stored.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     const chunks = await t.db.selectFrom('upload_chunk').select('seq').where('upload_id', '=', stored.uploadId).execute();
     expect(chunks).toHaveLength(3);
-    const read = await readAll(uploadReader(t.pool, stored.uploadId));
+    const read = await readAll(reader(stored.uploadId));
     expect(read.equals(bytes)).toBe(true);
     // each call starts again from the first byte
-    expect((await readAll(uploadReader(t.pool, stored.uploadId))).equals(bytes)).toBe(true);
+    expect((await readAll(reader(stored.uploadId))).equals(bytes)).toBe(true);
 
     const empty = await store(Buffer.alloc(0));
-    expect(await readAll(uploadReader(t.pool, empty.uploadId))).toHaveLength(0);
+    expect(await readAll(reader(empty.uploadId))).toHaveLength(0);
   });
 
+  it('says when the upload was purged', async () => {
+    const { uploadId } = await store(randomBytes(100));
+    await t.db.updateTable('upload').set({ created_at: new Date(Date.now() - 40 * 86_400_000) }).where('id', '=', uploadId).execute();
+    expect(await purgeOldUploads(t.db, 30)).toBeGreaterThanOrEqual(1);
+    await expect(readAll(reader(uploadId))).rejects.toBeInstanceOf(UploadPurgedError);
+  });
+});
+
+describe('uploads read back by one COPY', () => {
   it('parses the COPY stream however its buffers are cut, and refuses one cut short', async () => {
     const bytes = randomBytes(3000);
     const { uploadId } = await store(bytes, 1000);
@@ -86,17 +102,10 @@ describe('uploads: stored in chunks, read back by one COPY', () => {
     const { uploadId } = await store(randomBytes(3 * UPLOAD_CHUNK_BYTES));
     for (let i = 0; i < 12; i++) {
       // more early stops than the pool has connections: a leaked one would hang this loop
-      for await (const _ of uploadReader(t.pool, uploadId)()) break;
+      for await (const _ of uploadCopyReader(t.pool, uploadId)()) break;
     }
     const { rows } = await t.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT data FROM upload_chunk%'`);
     expect(rows[0].n).toBe(0);
-    expect((await readAll(uploadReader(t.pool, uploadId))).length).toBe(3 * UPLOAD_CHUNK_BYTES);
-  });
-
-  it('says when the upload was purged', async () => {
-    const { uploadId } = await store(randomBytes(100));
-    await t.db.updateTable('upload').set({ created_at: new Date(Date.now() - 40 * 86_400_000) }).where('id', '=', uploadId).execute();
-    expect(await purgeOldUploads(t.db, 30)).toBeGreaterThanOrEqual(1);
-    await expect(readAll(uploadReader(t.pool, uploadId))).rejects.toBeInstanceOf(UploadPurgedError);
+    expect((await readAll(uploadCopyReader(t.pool, uploadId))).length).toBe(3 * UPLOAD_CHUNK_BYTES);
   });
 });

@@ -5,7 +5,7 @@ import { apiClient } from '../helpers/api.ts';
 import { createAccount, createFirm } from '../factories/world.ts';
 import { processBatch, loadCatalogue } from '../../src/batches/process-batch.ts';
 import { stageBatch } from '../../src/batches/stage-batch.ts';
-import { findUploadScan, uploadReader } from '../../src/batches/upload.repository.ts';
+import { findUploadScan, uploadCopyReader } from '../../src/batches/upload.repository.ts';
 import { createLogger } from '../../src/logger.ts';
 
 // A file is judged in parts, each on a connection of its own, after stage 2 (duplicates) has been settled over
@@ -44,7 +44,7 @@ describe('judging a file in parts', () => {
     return stageBatch(pool, {
       batchId: id,
       declarantId: batch.declarant_id,
-      open: uploadReader(pool, batch.upload_id),
+      open: uploadCopyReader(pool, batch.upload_id),
       scan: await findUploadScan(db, batch.upload_id),
       catalogue: await loadCatalogue(db),
       nirHashKey: stack.config.nirHashKey,

@@ -108,7 +108,7 @@ export function apiRoutes(deps: AppDeps) {
   api.get('/batches/:id/rejections.csv', async (c) => {
     const batch = await ownBatch(c);
     try {
-      const body = await primed(rejectionsCsv(deps.db, deps.pool, batch));
+      const body = await primed(rejectionsCsv(deps.db, batch));
       return csvDownload(c, `lot-${batch.id}-rejets.csv`, body, batch.encoding ?? 'utf-8');
     } catch (err) {
       if (err instanceof UploadPurgedError) return apiError(c, 410, 'GONE', 'The uploaded file has been purged (retention period)');

@@ -167,7 +167,7 @@ export function batchRoutes(deps: AppDeps) {
     const batch = await loadBatch(c);
     if (!batch) return notFoundPage(c);
     try {
-      const body = await primed(rejectionsCsv(deps.db, deps.pool, batch));
+      const body = await primed(rejectionsCsv(deps.db, batch));
       return csvDownload(c, `lot-${batch.id}-rejets.csv`, body, batch.encoding ?? 'utf-8');
     } catch (err) {
       if (err instanceof UploadPurgedError) {
