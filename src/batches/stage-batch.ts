@@ -125,7 +125,14 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
     // attempt that died leaves behind, the next one drops first.
     const table = await createBatchRowTable(client, input.batchId);
     const staging = await createStagingTable(client, input.batchId);
-    const copy = () => client.query(copyFrom(`COPY ${staging} (${STAGED_COLUMNS}) FROM STDIN`));
+    // Read on this thread: the rows go in frozen (COPY FREEZE, in the transaction that empties the table), so the
+    // scans that judge them find them visible to all instead of each setting every row's hint bits and writing
+    // every page back once more.
+    const readHere = (records: AsyncGenerator<ImportRecord[]>) =>
+      inTransaction(client, async () => {
+        await client.query(`TRUNCATE ${staging}`);
+        await pipeline(Readable.from(oneThread(records)), client.query(copyFrom(`COPY ${staging} (${STAGED_COLUMNS}) FROM STDIN (FREEZE)`)));
+      });
     if (threads > 1) {
       await batches.return(undefined);
       const read = await readInParallel({
@@ -142,11 +149,10 @@ export async function stageBatch(pool: pg.Pool, input: StageInput): Promise<Stag
       if (read.miscut) {
         // Not cut between records (see readInParallel): read again from the start, on this thread.
         threads = 1;
-        await client.query(`TRUNCATE ${staging}`);
-        await pipeline(Readable.from(oneThread((await openImportFile(countingOpen, input.scan)).batches)), copy());
+        await readHere((await openImportFile(countingOpen, input.scan)).batches);
       }
     } else {
-      await pipeline(Readable.from(oneThread(batches)), copy());
+      await readHere(batches);
     }
     step('read');
     const ranges = await prepareJudging(client, pool, input.batchId, input.declarantId, candidateLines, JUDGE_LANES);
