@@ -31,10 +31,7 @@ export interface StageInput {
   catalogue: ServiceCatalogue;
   nirHashKey: string;
   onProgress?: (bytesRead: number) => void;
-  /**
-   * Threads reading a large file (default 1). Two read a million rows in ~5.7 s instead of ~8 s here, for ~100 MB
-   * more memory (each thread's heap): see README, READ_THREADS.
-   */
+  /** Threads reading a large file (default 1): faster, for each thread's memory (README: READ_THREADS, Benchmarks). */
   readThreads?: number;
   /** The size of the parts a file is cut into for reading threads (tests: small parts on a small file). */
   partBytes?: number;

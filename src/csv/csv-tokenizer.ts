@@ -32,16 +32,15 @@ export interface CsvTokenizerOptions {
   delimiter: string;
   /** Limit on a record's raw size (line break excluded), in bytes of the file. */
   maxRecordBytes: number;
-  /** True when one character is one byte in the file (Windows-1252); else sizes are measured in UTF-8. */
-  singleByte: boolean;
+  /**
+   * True when the text is Windows-1252 read as Latin-1 (windows-1252.ts, latin1): one character is one byte of the
+   * file (else sizes are measured in UTF-8), and the cells of a record holding one of the characters U+0080–U+009F
+   * get them turned into Windows-1252's (€, ’, œ…). Files are tokenized one byte a character instead of two (a
+   * single ’ in a chunk made it all two-byte: ~15 % slower reading and checking).
+   */
+  windows1252: boolean;
   /** The physical line the text starts on (1: the file's start; more for a part of a file read on its own). */
   firstLine?: number;
-  /**
-   * The text is Windows-1252 read as Latin-1 (windows-1252.ts, latin1): the cells of a record holding one of the
-   * characters U+0080–U+009F get them turned into Windows-1252's (€, ’, œ…). Files are tokenized one byte a
-   * character instead of two (a single ’ in a chunk made it all two-byte: ~15 % slower reading and checking).
-   */
-  windows1252?: boolean;
 }
 
 export class CsvTokenizer {
@@ -109,7 +108,7 @@ export class CsvTokenizer {
   private isTooLarge(text: string, start: number, end: number): boolean {
     const chars = end - start;
     const limit = this.options.maxRecordBytes;
-    if (this.options.singleByte || chars * 3 <= limit) return chars > limit;
+    if (this.options.windows1252 || chars * 3 <= limit) return chars > limit;
     return chars > limit || Buffer.byteLength(text.slice(start, end), 'utf8') > limit;
   }
 

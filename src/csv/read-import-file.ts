@@ -300,7 +300,6 @@ async function* readBatches(
   const tokenizer = new CsvTokenizer({
     delimiter,
     maxRecordBytes: MAX_RECORD_BYTES,
-    singleByte: encoding === 'windows-1252',
     windows1252: encoding === 'windows-1252',
     firstLine: part?.firstLine,
   });

@@ -9,8 +9,7 @@ const C1_TO_UNICODE = [
   0x0153, 0x009d, 0x017e, 0x0178,
 ];
 const C1_STRINGS = C1_TO_UNICODE.map((code) => String.fromCharCode(code));
-const C1 = /[\x80-\x9f]/;
-const C1_ALL = /[\x80-\x9f]/g;
+const C1 = /[\x80-\x9f]/g;
 
 /**
  * Windows-1252 bytes read as Latin-1 — one character a byte, kept in V8's compact one-byte strings — then
@@ -20,19 +19,18 @@ export function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
-/** Text read by latin1, with U+0080–U+009F turned into what Windows-1252 means by those bytes (€, ’, œ…). */
-export function windows1252Cell(text: string): string {
-  return C1.test(text) ? text.replace(C1_ALL, (c) => C1_STRINGS[c.charCodeAt(0) - 0x80]) : text;
-}
-
 /** Where the next character U+0080–U+009F is in `text` from `from` on, or -1. */
 export function indexOfC1(text: string, from: number): number {
-  const sticky = C1_SEARCH;
-  sticky.lastIndex = from;
-  return sticky.exec(text)?.index ?? -1;
+  C1.lastIndex = from;
+  return C1.exec(text)?.index ?? -1;
 }
-const C1_SEARCH = /[\x80-\x9f]/g;
 
+/** Text read by latin1, with U+0080–U+009F turned into what Windows-1252 means by those bytes (€, ’, œ…). */
+export function windows1252Cell(text: string): string {
+  return indexOfC1(text, 0) === -1 ? text : text.replace(C1, (c) => C1_STRINGS[c.charCodeAt(0) - 0x80]);
+}
+
+/** The whole of some Windows-1252 bytes as text. */
 export function decodeWindows1252(bytes: Uint8Array): string {
   return windows1252Cell(latin1(bytes));
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvSyntaxError, CsvTokenizer } from '../../src/csv/csv-tokenizer.ts';
 
 function tokenize(text: string, chunkSize: number, delimiter = ';') {
-  const tokenizer = new CsvTokenizer({ delimiter, maxRecordBytes: 64 * 1024, singleByte: false });
+  const tokenizer = new CsvTokenizer({ delimiter, maxRecordBytes: 64 * 1024, windows1252: false });
   const records: [number, string[]][] = [];
   const onRecord = (line: number, cells: string[]) => records.push([line, cells]);
   for (let i = 0; i < text.length; i += chunkSize) tokenizer.write(text.slice(i, i + chunkSize), onRecord);
@@ -50,14 +50,14 @@ describe('CsvTokenizer', () => {
   });
 
   it('throws record_too_large past the limit, counting UTF-8 bytes', () => {
-    const tokenizer = new CsvTokenizer({ delimiter: ';', maxRecordBytes: 10, singleByte: false });
+    const tokenizer = new CsvTokenizer({ delimiter: ';', maxRecordBytes: 10, windows1252: false });
     expect(() => tokenizer.write('éééééé\n', () => {})).toThrow(CsvSyntaxError);
-    const singleByte = new CsvTokenizer({ delimiter: ';', maxRecordBytes: 10, singleByte: true });
+    const singleByte = new CsvTokenizer({ delimiter: ';', maxRecordBytes: 10, windows1252: true });
     expect(() => singleByte.write('éééééé\n', () => {})).not.toThrow();
   });
 
   it('bounds an unfinished record', () => {
-    const tokenizer = new CsvTokenizer({ delimiter: ';', maxRecordBytes: 100, singleByte: true });
+    const tokenizer = new CsvTokenizer({ delimiter: ';', maxRecordBytes: 100, windows1252: true });
     tokenizer.write('a\n', () => {});
     expect(() => {
       for (let i = 0; i < 10; i++) tokenizer.write(`"${'x'.repeat(50)}`, () => {});
