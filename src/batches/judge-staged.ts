@@ -13,6 +13,12 @@ export const STAGED_COLUMNS =
   'line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked, ' +
   'online_services, email_services, name, codes, message';
 
+/**
+ * The staging table's columns: batch_row's, types and all, and the NIR's keyed hash, which judging compares with
+ * the registry's and batch_row does not keep.
+ */
+const STAGED_SELECT = STAGED_COLUMNS.replace('nir_hash', 'NULL::text AS nir_hash');
+
 /** The scratch tables of one batch's reading: its stage-1 rows, then the few facts every part of the judging shares. */
 export function stagingTables(batchId: number) {
   if (!Number.isSafeInteger(batchId) || batchId <= 0) throw new Error(`not a batch id: ${batchId}`);
@@ -27,7 +33,7 @@ export function stagingTables(batchId: number) {
 export async function createStagingTable(client: pg.PoolClient, batchId: number): Promise<string> {
   await dropStagingTables(client, batchId);
   const { rows } = stagingTables(batchId);
-  await client.query(`CREATE UNLOGGED TABLE ${rows} AS SELECT ${STAGED_COLUMNS} FROM batch_row WITH NO DATA`);
+  await client.query(`CREATE UNLOGGED TABLE ${rows} AS SELECT ${STAGED_SELECT} FROM batch_row WITH NO DATA`);
   return rows;
 }
 
@@ -255,9 +261,9 @@ export async function judgePart(
          FROM judged j
          LEFT JOIN ${t.duplicates} d ON d.line = j.line
        )
-       INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash,
+       INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents,
          nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
-       SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_hash, nir_masked,
+       SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_masked,
          online_services, email_services, name, client_key, codes_out, final_outcome, message_out,
          -- what an added client takes from the registry, so that applying it needs no second look-up
          CASE WHEN final_outcome = 'added' THEN account_siren END,

@@ -145,7 +145,6 @@ export interface BatchRowTable {
   siret: string | null;
   account_number: string | null;
   amount_cents: BigintCount | null;
-  nir_hash: string | null;
   nir_masked: string | null;
   online_services: string[] | null;
   email_services: string[] | null;

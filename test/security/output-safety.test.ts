@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { apiClient } from '../helpers/api.ts';
@@ -7,6 +8,7 @@ import { createAccount, createFirm } from '../factories/world.ts';
 import { nir as makeNir } from '../factories/identifiers.ts';
 import { createUser, revokeApiToken } from '../../src/users/user.repository.ts';
 import { purgeOldUploads } from '../../src/batches/upload.repository.ts';
+import { hashNir } from '../../src/users/secret.ts';
 
 const PAYLOADS = [
   '=HYPERLINK("http://evil.example","clic")',
@@ -96,8 +98,12 @@ describe('output safety: formulas, HTML, NIRs, upload limits, retention', () => 
     }
     const rejections = await (await api.raw(`/batches/${batchId}/rejections.csv`)).text();
     expect(rejections).toContain(secretNir);
-    const stored = await stack.db.db.selectFrom('batch_row').select(['nir_hash', 'nir_masked']).where('nir_hash', 'is not', null).execute();
+    // Kept with the batch's rows: the masked NIR only, neither the NIR nor its keyed hash (needed only while judging).
+    const { rows: stored } = await sql<{ row: unknown }>`SELECT to_jsonb(r) AS row FROM batch_row r WHERE batch_id = ${batchId}`.execute(stack.db.db);
+    expect(stored.length).toBeGreaterThan(0);
+    expect(JSON.stringify(stored)).toContain(`${secretNir[0]} ${secretNir.slice(1, 3)}`);
     expect(JSON.stringify(stored)).not.toContain(secretNir);
+    expect(JSON.stringify(stored)).not.toContain(hashNir(stack.config.nirHashKey, secretNir));
   });
 
   it('bounds uploads while streaming: chunked bodies, several files, compressed bodies', async () => {
