@@ -1,7 +1,7 @@
 /**
  * End-to-end benchmark: `npm run bench -- --rows N` (default 1,000,000).
- * Generates a registry and an import file of N rows (Windows-1252, `;`: ~70 % adds over the four cases, 20 %
- * removes, 10 % bad rows), runs the real pipeline — upload through the HTTP API → BullMQ → a worker process →
+ * Generates a registry, an import file of N rows (Windows-1252, `;`: ~70 % adds over the four cases, 20 %
+ * removes, 10 % bad rows) and the firm's portfolio before it (the clients the removes name), runs the real pipeline — upload through the HTTP API → BullMQ → a worker process →
  * PostgreSQL — until the batch completes, and, in the same run, a baseline: COPY of the same file into an
  * unindexed table. Prints figures, then one JSON line last.
  */
@@ -18,7 +18,7 @@ import iconv from 'iconv-lite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Redis } from 'ioredis';
-import { generateImportLines, generateRegistry, type RegistryAccount } from '../src/demo/generate.ts';
+import { generateImportRecords, generateRegistry, importLine, IMPORT_HEADER, type RegistryAccount } from '../src/demo/generate.ts';
 import { ensureDatabase, migrateToLatest } from '../src/db/migrate.ts';
 import { connectDb } from '../src/db/connect.ts';
 import { createApiToken, createUser } from '../src/users/user.repository.ts';
@@ -72,11 +72,14 @@ async function loadRegistry(pool: pg.Pool, accounts: RegistryAccount[]) {
   }
 }
 
-async function writeImportFile(path: string, accounts: RegistryAccount[]) {
+/** Writes the import file; returns the registry indexes of the accounts its removes name. */
+async function writeImportFile(path: string, accounts: RegistryAccount[]): Promise<number[]> {
+  const removed: number[] = [];
   async function* chunks() {
-    let buf = '';
-    for (const line of generateImportLines(accounts, { rows: ROWS, seed: 7 })) {
-      buf += line;
+    let buf = IMPORT_HEADER.join(';') + '\n';
+    for (const record of generateImportRecords(accounts, { rows: ROWS, seed: 7 })) {
+      if (record.account !== undefined) removed.push(record.account);
+      buf += importLine(record.cells);
       if (buf.length > 65536) {
         yield iconv.encode(buf, 'windows-1252');
         buf = '';
@@ -85,6 +88,34 @@ async function writeImportFile(path: string, accounts: RegistryAccount[]) {
     if (buf) yield iconv.encode(buf, 'windows-1252');
   }
   await pipeline(Readable.from(chunks()), createWriteStream(path));
+  return removed;
+}
+
+/**
+ * The firm's portfolio before the import: the clients its removes name, as a firm cleaning out its portfolio
+ * removes clients it has (so that removes delete clients and write their history, rather than find nothing).
+ */
+async function seedPortfolio(pool: pg.Pool, declarantId: number, accounts: RegistryAccount[], indexes: number[]) {
+  const client = await pool.connect();
+  try {
+    const copy = client.query(copyFrom('COPY portfolio_client (declarant_id, account_number, client_case, siren, name) FROM STDIN'));
+    async function* lines() {
+      let buf = '';
+      for (const i of new Set(indexes)) {
+        const a = accounts[i];
+        buf += `${declarantId}\t${a.accountNumber}\t${a.kind}\t${a.siren ?? '\\N'}\t${a.name.replace(/[\\\t\n\r]/g, ' ')}\n`;
+        if (buf.length > 65536) {
+          yield buf;
+          buf = '';
+        }
+      }
+      if (buf) yield buf;
+    }
+    await pipeline(Readable.from(lines()), copy);
+    await client.query('ANALYZE portfolio_client');
+  } finally {
+    client.release();
+  }
 }
 
 /** Peak resident memory of a process (VmHWM), in MB. */
@@ -163,9 +194,10 @@ async function main() {
   const { db, pool, close } = connectDb(DB_URL, { max: 4 });
   await loadRegistry(pool, accounts);
   await pool.query('ANALYZE account');
-  await writeImportFile(file, accounts);
-  accounts.length = 0;
+  const removed = await writeImportFile(file, accounts);
   const user = await createUser(db, { declarant: 'Cabinet Bench', email: 'bench@bench.test', password: 'bench-password' });
+  await seedPortfolio(pool, user.declarant_id, accounts, removed);
+  accounts.length = 0;
   const token = await createApiToken(db, user.id);
   const size = statSync(file).size;
   log(`import file: ${(size / 1e6).toFixed(1)} MB`);

@@ -15,6 +15,7 @@ export {
 export {
   generateImportLines,
   generateImportRecords,
+  importLine,
   IMPORT_HEADER,
   DEFAULT_IMPORT_MIX,
   BAD_ROW_KINDS,

@@ -45,7 +45,13 @@ export const BAD_ROW_KINDS = {
 export type BadRowKind = keyof typeof BAD_ROW_KINDS;
 const BAD_KIND_LIST = Object.keys(BAD_ROW_KINDS) as BadRowKind[];
 
-export interface ImportRecord { kind: ImportRowKind; bad: BadRowKind | null; cells: string[] }
+export interface ImportRecord {
+  kind: ImportRowKind;
+  bad: BadRowKind | null;
+  cells: string[];
+  /** For a remove: the registry index of the account it names (by account number, or as the first of its SIREN). */
+  account?: number;
+}
 
 const ADD_ACTIONS = ['add', 'add', 'ajout', 'Ajouter', 'inscrire', 'AJOUT', 'a'];
 const REMOVE_ACTIONS = ['remove', 'remove', 'suppression', 'Supprimer', 'résilier', 'resilier', 'r', '-'];
@@ -71,16 +77,19 @@ export function* generateImportLines(
   opts: { rows: number; seed: number; mix?: ImportMix; encoding?: 'utf-8' },
 ): Generator<string> {
   yield IMPORT_HEADER.join(';') + '\n';
-  for (const record of generateImportRecords(registry, opts)) {
-    let cells = record.cells;
-    // Only the name is free text: every other cell is built here from digits, codes and fixed spellings, none of
-    // which holds `;`, `"` or a line break. Quoting one cell instead of ten halves the cost of a line.
-    if (cells.length > NAME && csvCell(cells[NAME]) !== cells[NAME]) {
-      cells = [...cells];
-      cells[NAME] = csvCell(cells[NAME]);
-    }
-    yield cells.join(';') + '\n';
+  for (const record of generateImportRecords(registry, opts)) yield importLine(record.cells);
+}
+
+/** A generated record's cells as a line of the import file, ending with its LF. */
+export function importLine(cells: readonly string[]): string {
+  // Only the name is free text: every other cell is built here from digits, codes and fixed spellings, none of
+  // which holds `;`, `"` or a line break. Quoting one cell instead of ten halves the cost of a line.
+  if (cells.length > NAME && csvCell(cells[NAME]) !== cells[NAME]) {
+    const quoted = [...cells];
+    quoted[NAME] = csvCell(cells[NAME]);
+    return quoted.join(';') + '\n';
   }
+  return cells.join(';') + '\n';
 }
 
 export function* generateImportRecords(
@@ -109,7 +118,8 @@ export function* generateImportRecords(
       const fromStruckOff = random.chance(0.1);
       const index = fromStruckOff ? source.struckOffIndex() : -1;
       const chosen = index >= 0 ? index : source.activeIndex();
-      record = { kind: 'remove', bad: null, cells: removeRow(registry, chosen >= 0 ? chosen : source.anyIndex(), random) };
+      const account = chosen >= 0 ? chosen : source.anyIndex();
+      record = { kind: 'remove', bad: null, cells: removeRow(registry, account, random), account };
     }
     if (record.kind !== 'bad') rememberGoodRow(recentGood, record.cells, random);
     yield record;

@@ -159,6 +159,22 @@ describe('generateImportLines', () => {
     expect(records.some((r) => r.kind === 'add' && r.cells[2] === '' && r.cells[3] !== '')).toBe(true);
   });
 
+  it('tells which account each remove names, by account number or as the first account of its SIREN', async () => {
+    const records = [...generateImportRecords(REGISTRY, { rows: 6_000, seed: 13 })];
+    const { rows } = await readThrough(new TextEncoder().encode([...generateImportLines(REGISTRY, { rows: 6_000, seed: 13 })].join('')));
+    let bySiren = 0;
+    records.forEach((record, i) => {
+      if (record.kind !== 'remove') return expect(record.account).toBeUndefined();
+      const account = REGISTRY[record.account!];
+      const { accountNumber, siren } = rows[i].checked;
+      if (accountNumber !== null) return expect(accountNumber).toBe(account.accountNumber);
+      bySiren++;
+      expect(siren).toBe(account.siren);
+      expect(REGISTRY.findIndex((a) => a.siren === siren)).toBe(record.account);
+    });
+    expect(bySiren).toBeGreaterThan(0);
+  });
+
   it('reads back from Windows-1252 with the same names', async () => {
     const text = [...generateImportLines(REGISTRY, { rows: 500, seed: 5 })].join('');
     const { meta, rows } = await readThrough(iconv.encode(text, 'windows-1252'));
