@@ -51,14 +51,14 @@ async function recreateDatabase(url: string) {
   await migrateToLatest(url);
 }
 
-async function loadRegistry(pool: pg.Pool, accounts: RegistryAccount[]) {
+/** COPYs rows of text (one line each, ending with its LF) into a table, 64 KB at a time. */
+async function copyLines(pool: pg.Pool, statement: string, rows: Iterable<string>) {
   const client = await pool.connect();
   try {
-    const copy = client.query(copyFrom('COPY account (account_number, kind, siren, nir_hash, reference_amount_cents, status, name) FROM STDIN'));
-    async function* lines() {
+    async function* chunks() {
       let buf = '';
-      for (const a of accounts) {
-        buf += `${a.accountNumber}\t${a.kind}\t${a.siren ?? '\\N'}\t${a.nir ? hashNir(NIR_KEY, a.nir) : '\\N'}\t${a.referenceAmountCents ?? '\\N'}\t${a.status}\t${a.name.replace(/[\\\t\n\r]/g, ' ')}\n`;
+      for (const row of rows) {
+        buf += row;
         if (buf.length > 65536) {
           yield buf;
           buf = '';
@@ -66,10 +66,24 @@ async function loadRegistry(pool: pg.Pool, accounts: RegistryAccount[]) {
       }
       if (buf) yield buf;
     }
-    await pipeline(Readable.from(lines()), copy);
+    await pipeline(Readable.from(chunks()), client.query(copyFrom(statement)));
   } finally {
     client.release();
   }
+}
+
+const copyName = (name: string) => name.replace(/[\\\t\n\r]/g, ' ');
+
+function loadRegistry(pool: pg.Pool, accounts: RegistryAccount[]) {
+  return copyLines(
+    pool,
+    'COPY account (account_number, kind, siren, nir_hash, reference_amount_cents, status, name) FROM STDIN',
+    (function* () {
+      for (const a of accounts) {
+        yield `${a.accountNumber}\t${a.kind}\t${a.siren ?? '\\N'}\t${a.nir ? hashNir(NIR_KEY, a.nir) : '\\N'}\t${a.referenceAmountCents ?? '\\N'}\t${a.status}\t${copyName(a.name)}\n`;
+      }
+    })(),
+  );
 }
 
 /** Writes the import file; returns the registry indexes of the accounts its removes name. */
@@ -96,26 +110,17 @@ async function writeImportFile(path: string, accounts: RegistryAccount[]): Promi
  * removes clients it has (so that removes delete clients and write their history, rather than find nothing).
  */
 async function seedPortfolio(pool: pg.Pool, declarantId: number, accounts: RegistryAccount[], indexes: number[]) {
-  const client = await pool.connect();
-  try {
-    const copy = client.query(copyFrom('COPY portfolio_client (declarant_id, account_number, client_case, siren, name) FROM STDIN'));
-    async function* lines() {
-      let buf = '';
+  await copyLines(
+    pool,
+    'COPY portfolio_client (declarant_id, account_number, client_case, siren, name) FROM STDIN',
+    (function* () {
       for (const i of new Set(indexes)) {
         const a = accounts[i];
-        buf += `${declarantId}\t${a.accountNumber}\t${a.kind}\t${a.siren ?? '\\N'}\t${a.name.replace(/[\\\t\n\r]/g, ' ')}\n`;
-        if (buf.length > 65536) {
-          yield buf;
-          buf = '';
-        }
+        yield `${declarantId}\t${a.accountNumber}\t${a.kind}\t${a.siren ?? '\\N'}\t${copyName(a.name)}\n`;
       }
-      if (buf) yield buf;
-    }
-    await pipeline(Readable.from(lines()), copy);
-    await client.query('ANALYZE portfolio_client');
-  } finally {
-    client.release();
-  }
+    })(),
+  );
+  await pool.query('ANALYZE portfolio_client');
 }
 
 /** Peak resident memory of a process (VmHWM), in MB. */
