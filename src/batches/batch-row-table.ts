@@ -20,10 +20,16 @@ export async function createBatchRowTable(client: pg.PoolClient, batchId: number
   return table;
 }
 
-/** Indexes the rows in line order (what applying them walks), with planner statistics. */
+/**
+ * Indexes the rows in line order (what applying them walks), with planner statistics on the columns the apply and
+ * the batch page filter on: ~0.1 s, where every column's (the service arrays, the names) took ~0.25–0.35 s
+ * whatever the batch's size (a 30,000-row sample) — a tenth of a 50,000-row import.
+ */
 export async function indexBatchRowTable(client: pg.PoolClient, batchId: number): Promise<void> {
   const table = batchRowTable(batchId);
-  await client.query(`CREATE UNIQUE INDEX ${table}_line_idx ON ${table} (line); ANALYZE ${table};`);
+  await client.query(
+    `CREATE UNIQUE INDEX ${table}_line_idx ON ${table} (line); ANALYZE ${table} (line, outcome, codes, account_number, siren, siret, client_key);`,
+  );
 }
 
 /** Makes the rows part of batch_row. Takes a lock that only other attachments wait for: commit soon after. */
