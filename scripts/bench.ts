@@ -27,6 +27,8 @@ import { hashNir } from '../src/users/secret.ts';
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
+    /** Accounts in the registry (default: as many as rows): a typical file against a registry of millions. */
+    registry: { type: 'string' },
     'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/pi_bench' },
     'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' },
     port: { type: 'string', default: '3977' },
@@ -35,6 +37,7 @@ const { values } = parseArgs({
   },
 });
 const ROWS = Number(values.rows);
+const REGISTRY = Number(values.registry ?? values.rows);
 const DB_URL = values['database-url']!;
 const NIR_KEY = 'bench-nir-key';
 const log = (msg: string) => process.stderr.write(msg + '\n');
@@ -193,9 +196,9 @@ async function copyBaseline(pool: pg.Pool, file: string): Promise<number> {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'pi-bench-'));
   const file = join(dir, 'import.csv');
-  log(`preparing: registry of ${ROWS} accounts, import of ${ROWS} rows`);
+  log(`preparing: registry of ${REGISTRY} accounts, import of ${ROWS} rows`);
   await recreateDatabase(DB_URL);
-  const accounts = [...generateRegistry({ count: ROWS, seed: 1 })];
+  const accounts = [...generateRegistry({ count: REGISTRY, seed: 1 })];
   const { db, pool, close } = connectDb(DB_URL, { max: 4 });
   await loadRegistry(pool, accounts);
   await pool.query('ANALYZE account');
