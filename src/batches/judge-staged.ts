@@ -277,7 +277,8 @@ export async function judgePart(
 /** Runs `work` in a transaction with the settings of statements joining a whole file, committed if it succeeds. */
 function withJoinSettings(client: pg.PoolClient, work: () => Promise<void>): Promise<void> {
   return inTransaction(client, async () => {
-    // The hash tables of a million-row file fit in memory instead of spilling to temp files; only this transaction.
+    // Hash tables of a million-row file mostly in memory (the registry's spills to a second batch; more measured no
+    // faster); only this transaction.
     // JIT compiling these statements' many expressions costs more than it saves (~0.4 s).
     // Index look-ups priced as on SSD or cached data (the default, 4, prices a spinning disk): a file small beside
     // the registry looks its accounts up instead of hashing the whole registry — 50,000 rows against 1,000,000

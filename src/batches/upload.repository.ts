@@ -70,6 +70,11 @@ export async function deleteUpload(db: Kysely<Database>, uploadId: number): Prom
 
 export class UploadPurgedError extends Error {}
 
+/** Throws UploadPurgedError unless the upload's row says its bytes are still stored. */
+function assertStored(upload: { purged_at: Date | null } | undefined, uploadId: number): void {
+  if (!upload || upload.purged_at) throw new UploadPurgedError(`Upload ${uploadId} is no longer stored`);
+}
+
 export async function findUploadScan(db: Kysely<Database>, uploadId: number): Promise<ScanResult | undefined> {
   const row = await db.selectFrom('upload').select('scan').where('id', '=', uploadId).executeTakeFirst();
   return row?.scan ?? undefined;
@@ -86,8 +91,7 @@ export function uploadReader(db: Kysely<Database>, uploadId: number): () => Asyn
     return row?.data;
   };
   return async function* () {
-    const upload = await db.selectFrom('upload').select(['purged_at']).where('id', '=', uploadId).executeTakeFirst();
-    if (!upload || upload.purged_at) throw new UploadPurgedError(`Upload ${uploadId} is no longer stored`);
+    assertStored(await db.selectFrom('upload').select(['purged_at']).where('id', '=', uploadId).executeTakeFirst(), uploadId);
     let next = fetchChunk(0);
     for (let seq = 1; ; seq++) {
       const data = await next;
@@ -113,7 +117,7 @@ export function uploadCopyReader(pool: pg.Pool, uploadId: number): () => AsyncIt
     let ended = false;
     try {
       const { rows } = await client.query<{ purged_at: Date | null }>('SELECT purged_at FROM upload WHERE id = $1', [uploadId]);
-      if (!rows[0] || rows[0].purged_at) throw new UploadPurgedError(`Upload ${uploadId} is no longer stored`);
+      assertStored(rows[0], uploadId);
       const copy = client.query(copyTo(`COPY (SELECT data FROM upload_chunk WHERE upload_id = ${uploadId} ORDER BY seq) TO STDOUT (FORMAT binary)`));
       yield* binaryCopyValues(copy);
       ended = true;
