@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { Queue } from 'bullmq';
 import type { Batch, BatchMode, Database } from '../db/database.ts';
 import type { Actor } from '../users/user.repository.ts';
@@ -9,6 +10,7 @@ import { enqueueBatch, type JobDataMap } from '../queue/queue.ts';
 
 export interface SubmitDeps {
   db: Kysely<Database>;
+  pool: pg.Pool;
   queue: Queue<JobDataMap['import-batch']>;
   log: Logger;
   uploadMaxBytes: number;
@@ -28,7 +30,7 @@ export async function enqueueOrLeaveQueued(deps: Pick<SubmitDeps, 'queue' | 'log
 
 /** Streams an uploaded file into storage (bounded); the batch is created afterwards, once the form's fields are known. */
 export function storeBatchUpload(deps: SubmitDeps, actor: Actor, filename: string, body: AsyncIterable<Uint8Array>) {
-  return storeUpload(deps.db, { declarantId: actor.declarantId, filename, body, maxBytes: deps.uploadMaxBytes });
+  return storeUpload(deps.pool, { declarantId: actor.declarantId, filename, body, maxBytes: deps.uploadMaxBytes });
 }
 
 /** Forgets a stored upload that will get no batch. */

@@ -1,8 +1,14 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { inTransaction, withClient } from '../db/connect.ts';
 import type { Database } from '../db/database.ts';
 import { ByteScanner, type ScanResult } from '../csv/scan.ts';
+
+/** How every binary COPY begins. */
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /** Uploads live in PostgreSQL as numbered chunks, so web and workers can run on different machines. */
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
@@ -22,42 +28,66 @@ export interface StoredUpload {
 /**
  * Streams a file into upload_chunk in ~1 MB rows, hashing it on the way, in one transaction: a broken or
  * oversized upload leaves nothing behind. Memory stays at about one chunk whatever the file's size.
+ * The rows go in by one binary COPY, not an INSERT a chunk: PostgreSQL stores the bytes as they arrive, and a
+ * 112 MB file took 0.8 s to store against 2.5–2.8 s (three times the server's CPU) inserted a chunk at a time.
  */
 export async function storeUpload(
-  db: Kysely<Database>,
+  pool: pg.Pool,
   input: { declarantId: number; filename: string; body: AsyncIterable<Uint8Array>; maxBytes: number },
 ): Promise<StoredUpload> {
-  return db.transaction().execute(async (trx) => {
-    const { id: uploadId } = await trx
-      .insertInto('upload')
-      .values({ declarant_id: input.declarantId, filename: input.filename, size: 0, sha256: '' })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const scanner = new ByteScanner();
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let seq = 0;
-    let size = 0;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const data = Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      await trx.insertInto('upload_chunk').values({ upload_id: uploadId, seq: seq++, data }).execute();
-    };
-    for await (const chunk of input.body) {
-      size += chunk.length;
-      if (size > input.maxBytes) throw new UploadTooLargeError(input.maxBytes);
-      scanner.update(chunk);
-      pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-      pendingBytes += chunk.length;
-      if (pendingBytes >= UPLOAD_CHUNK_BYTES) await flush();
-    }
-    await flush();
-    const scan = scanner.finish();
-    await trx.updateTable('upload').set({ size, sha256: scan.sha256, scan: JSON.stringify(scan) }).where('id', '=', uploadId).execute();
-    return { uploadId, size, sha256: scan.sha256 };
-  });
+  return withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      const { rows } = await client.query<{ id: string }>(
+        `INSERT INTO upload (declarant_id, filename, size, sha256) VALUES ($1, $2, 0, '') RETURNING id`,
+        [input.declarantId, input.filename],
+      );
+      const uploadId = Number(rows[0].id);
+      const scanner = new ByteScanner();
+      let size = 0;
+      async function* chunks(): AsyncGenerator<Buffer[]> {
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        for await (const piece of input.body) {
+          size += piece.length;
+          if (size > input.maxBytes) throw new UploadTooLargeError(input.maxBytes);
+          scanner.update(piece);
+          pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.length));
+          pendingBytes += piece.length;
+          if (pendingBytes >= UPLOAD_CHUNK_BYTES) {
+            yield pending;
+            [pending, pendingBytes] = [[], 0];
+          }
+        }
+        if (pendingBytes > 0) yield pending;
+      }
+      const copy = client.query(copyFrom('COPY upload_chunk (upload_id, seq, data) FROM STDIN (FORMAT binary)'));
+      // One piece at a time ahead of the COPY, so that memory holds about one chunk.
+      await pipeline(Readable.from(binaryCopyRows(uploadId, chunks()), { highWaterMark: 1 }), copy);
+      const scan = scanner.finish();
+      await client.query('UPDATE upload SET size = $2, sha256 = $3, scan = $4 WHERE id = $1', [uploadId, size, scan.sha256, JSON.stringify(scan)]);
+      return { uploadId, size, sha256: scan.sha256 };
+    }),
+  );
+}
+
+/** A binary COPY of upload_chunk rows (upload_id, seq, data): each chunk's pieces follow its row's header. */
+async function* binaryCopyRows(uploadId: number, chunks: AsyncIterable<Buffer[]>): AsyncGenerator<Buffer> {
+  // Signature, flags, header extension length.
+  yield Buffer.concat([COPY_SIGNATURE, Buffer.alloc(8)]);
+  let seq = 0;
+  for await (const pieces of chunks) {
+    const bytes = pieces.reduce((n, p) => n + p.length, 0);
+    const row = Buffer.alloc(26);
+    row.writeInt16BE(3, 0); // fields
+    row.writeInt32BE(8, 2);
+    row.writeBigInt64BE(BigInt(uploadId), 6);
+    row.writeInt32BE(4, 14);
+    row.writeInt32BE(seq++, 18);
+    row.writeInt32BE(bytes, 22);
+    yield row;
+    yield* pieces;
+  }
+  yield Buffer.from([0xff, 0xff]); // the end: a field count of -1
 }
 
 /** Removes an upload no batch was created for (a request refused after its file was stored). */
@@ -126,8 +156,6 @@ export function uploadCopyReader(pool: pg.Pool, uploadId: number): () => AsyncIt
     }
   };
 }
-
-const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /**
  * The values of a binary COPY of one non-null bytea column, as pieces of the stream's own buffers: after the

@@ -68,7 +68,7 @@ const commands: Record<string, Handler> = {
   async 'token:create'(config, args) {
     const { values } = parseArgs({ args, options: { email: { type: 'string' } } });
     if (!values.email) throw new UsageError('token:create needs --email');
-    await withDb(config, async ({ db }) => {
+    await withDb(config, async ({ db, pool }) => {
       const user = await findUserByEmail(db, values.email!);
       if (!user) throw new Error(`no user with e-mail ${values.email}`);
       console.log(await createApiToken(db, user.id));
@@ -84,7 +84,7 @@ const commands: Record<string, Handler> = {
     const file = positionals[0];
     if (!file || !values.email) throw new UsageError('import needs a file and --email');
     await readable(file);
-    await withDb(config, async ({ db }) => {
+    await withDb(config, async ({ db, pool }) => {
       const user = await findUserByEmail(db, values.email!);
       const actor = user && (await findActorByUserId(db, user.id));
       if (!actor) throw new Error(`no user with e-mail ${values.email}`);
@@ -92,7 +92,7 @@ const commands: Record<string, Handler> = {
       redis.on('error', () => {});
       const queue = createBatchQueue(redis, config.queuePrefix);
       try {
-        const stored = await storeUpload(db, {
+        const stored = await storeUpload(pool, {
           declarantId: actor.declarantId,
           filename: basename(file),
           body: createReadStream(file),
@@ -100,7 +100,7 @@ const commands: Record<string, Handler> = {
         });
         const log = createLogger('silent');
         const batch = await submitBatch(
-          { db, queue, log, uploadMaxBytes: config.uploadMaxBytes },
+          { db, pool, queue, log, uploadMaxBytes: config.uploadMaxBytes },
           { actor, filename: basename(file), mode: values['dry-run'] ? 'dry_run' : 'apply', stored },
         );
         console.log(`batch ${batch.id} queued`);

@@ -8,6 +8,7 @@ import {
   storeUpload,
   UPLOAD_CHUNK_BYTES,
   UploadPurgedError,
+  UploadTooLargeError,
   uploadCopyReader,
   uploadReader,
 } from '../../src/batches/upload.repository.ts';
@@ -26,7 +27,7 @@ async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Uint8Array> 
 }
 
 async function store(bytes: Buffer, pieceSize = 64 * 1024) {
-  return storeUpload(t.db, { declarantId, filename: 'f.csv', body: pieces(bytes, pieceSize), maxBytes: 100 * 1024 * 1024 });
+  return storeUpload(t.pool, { declarantId, filename: 'f.csv', body: pieces(bytes, pieceSize), maxBytes: 100 * 1024 * 1024 });
 }
 
 async function readAll(open: () => AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -107,5 +108,26 @@ describe('uploads read back by one COPY', () => {
     const { rows } = await t.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT data FROM upload_chunk%'`);
     expect(rows[0].n).toBe(0);
     expect((await readAll(uploadCopyReader(t.pool, uploadId))).length).toBe(3 * UPLOAD_CHUNK_BYTES);
+  });
+});
+
+describe('storing an upload', () => {
+  const uploads = async () => (await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM upload_chunk')).rows[0].n +
+    (await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM upload')).rows[0].n;
+
+  it('leaves nothing behind when the file is over the limit or the request breaks off after chunks were written', async () => {
+    const before = await uploads();
+    const bytes = randomBytes(5 * UPLOAD_CHUNK_BYTES);
+    const tooLarge = storeUpload(t.pool, { declarantId, filename: 'f.csv', body: pieces(bytes, 64 * 1024), maxBytes: 3 * UPLOAD_CHUNK_BYTES });
+    await expect(tooLarge).rejects.toBeInstanceOf(UploadTooLargeError);
+    async function* brokenOff() {
+      yield* pieces(bytes.subarray(0, 3 * UPLOAD_CHUNK_BYTES), 64 * 1024);
+      throw new Error('client went away');
+    }
+    await expect(storeUpload(t.pool, { declarantId, filename: 'f.csv', body: brokenOff(), maxBytes: 100 * UPLOAD_CHUNK_BYTES })).rejects.toThrow('client went away');
+    expect(await uploads()).toBe(before);
+    // the connections those attempts used are not left in a broken COPY: the pool goes on
+    for (let i = 0; i < 12; i++) await store(randomBytes(10));
+    expect(await uploads()).toBe(before + 24);
   });
 });

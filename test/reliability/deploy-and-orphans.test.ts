@@ -100,8 +100,8 @@ describe('A11: web killed between storing the batch and enqueueing it', () => {
     const expected = await expectedFor(bytes, world.state);
 
     // What the web does before `queue.add` — and nothing after it, as if the process had died right there.
-    const { db } = rig.db;
-    const stored = await storeUpload(db, {
+    const { db, pool } = rig.db;
+    const stored = await storeUpload(pool, {
       declarantId: world.firm.declarantId,
       filename: 'orphelin.csv',
       body: (async function* () {

@@ -41,7 +41,7 @@ export async function primed(gen: AsyncGenerator<Buffer>): Promise<AsyncGenerato
 
 export function apiRoutes(deps: AppDeps) {
   const api = new Hono<AppEnv>();
-  const submitDeps = { db: deps.db, queue: deps.queue, log: deps.log, uploadMaxBytes: deps.config.uploadMaxBytes };
+  const submitDeps = { db: deps.db, pool: deps.pool, queue: deps.queue, log: deps.log, uploadMaxBytes: deps.config.uploadMaxBytes };
 
   api.use('*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';

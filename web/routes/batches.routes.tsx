@@ -50,7 +50,7 @@ export function rowsQuery(c: Context): RowsQuery {
 
 export function batchRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  const submitDeps = { db: deps.db, queue: deps.queue, log: deps.log, uploadMaxBytes: deps.config.uploadMaxBytes };
+  const submitDeps = { db: deps.db, pool: deps.pool, queue: deps.queue, log: deps.log, uploadMaxBytes: deps.config.uploadMaxBytes };
   const maxMb = Math.floor(deps.config.uploadMaxBytes / (1024 * 1024));
 
   const loadBatch = async (c: Context<AppEnv>): Promise<Batch | undefined> => {
