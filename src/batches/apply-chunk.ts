@@ -1,6 +1,16 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Batch, Database } from '../db/database.ts';
 
+/** A chunk's rows by planned outcome, and how many of them failed a proof. */
+interface ChunkCounts {
+  added: number;
+  removed: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  failed_proofs: number;
+}
+
 /**
  * Applies one chunk of a staged batch — the lines in (first, first + chunk_lines] — in the caller's transaction,
  * set-based: the rows' planned outcomes (judged when the batch was read) become portfolio changes and history,
@@ -21,12 +31,27 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
   await sql`SET LOCAL synchronous_commit = off`.execute(trx);
   const range = sql`r.batch_id = ${batch.id} AND r.line > ${first} AND r.line <= ${to}`;
 
-  await sql`
-    INSERT INTO proof_failure (declarant_id, account_number, batch_id, line)
-    SELECT ${batch.declarant_id}, r.client_key, r.batch_id, r.line FROM batch_row r
-    WHERE ${range} AND r.codes && '{AMOUNT_MISMATCH,NIR_MISMATCH}'::text[]
-    ON CONFLICT (batch_id, line) DO NOTHING
+  // The chunk's outcomes first, in one scan: the live counts move by them, and a statement with nothing to do in
+  // this chunk (no update in a file of adds, no insert in a clean-up file) is not run at all.
+  const { rows } = await sql<ChunkCounts>`
+    SELECT count(*) FILTER (WHERE outcome = 'added')::int AS added,
+      count(*) FILTER (WHERE outcome = 'removed')::int AS removed,
+      count(*) FILTER (WHERE outcome = 'updated')::int AS updated,
+      count(*) FILTER (WHERE outcome = 'unchanged')::int AS unchanged,
+      count(*) FILTER (WHERE outcome = 'rejected')::int AS rejected,
+      count(*) FILTER (WHERE codes && '{AMOUNT_MISMATCH,NIR_MISMATCH}'::text[])::int AS failed_proofs
+    FROM batch_row r WHERE ${range}
   `.execute(trx);
+  const c = rows[0];
+
+  if (c.failed_proofs > 0) {
+    await sql`
+      INSERT INTO proof_failure (declarant_id, account_number, batch_id, line)
+      SELECT ${batch.declarant_id}, r.client_key, r.batch_id, r.line FROM batch_row r
+      WHERE ${range} AND r.codes && '{AMOUNT_MISMATCH,NIR_MISMATCH}'::text[]
+      ON CONFLICT (batch_id, line) DO NOTHING
+    `.execute(trx);
+  }
 
   if (batch.mode === 'apply') {
     // Whether a services column exists is a property of the file: without it, an existing client's services
@@ -34,46 +59,46 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
     const columns = (batch.columns ?? []) as (string | null)[];
     // 'added' rows were judged not in the portfolio, and no other batch of this firm runs meanwhile: a plain
     // insert (cheaper than an upsert's speculative insertion). 'updated' rows change their services only.
-    await sql`
-      INSERT INTO portfolio_client (declarant_id, account_number, client_case, siren, name, online_services,
-        email_services, added_by_user_id, added_by_batch_id)
-      SELECT ${batch.declarant_id}, r.client_key, r.client_case, r.client_siren, r.client_name,
-        coalesce(r.online_services, '{}'), coalesce(r.email_services, '{}'), ${batch.user_id}, ${batch.id}
-      FROM batch_row r
-      WHERE ${range} AND r.outcome = 'added'
-      ORDER BY r.client_key -- neighbouring keys land on the same index pages
-    `.execute(trx);
-    await sql`
-      UPDATE portfolio_client p SET
-        online_services = ${columns.includes('online_services') ? sql`coalesce(r.online_services, '{}')` : sql`p.online_services`},
-        email_services = ${columns.includes('email_services') ? sql`coalesce(r.email_services, '{}')` : sql`p.email_services`},
-        updated_at = now(), updated_by_batch_id = ${batch.id}
-      FROM batch_row r
-      WHERE ${range} AND r.outcome = 'updated' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
-    `.execute(trx);
-    await sql`
-      DELETE FROM portfolio_client p USING batch_row r
-      WHERE ${range} AND r.outcome = 'removed' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
-    `.execute(trx);
-    await sql`
-      INSERT INTO portfolio_event (declarant_id, account_number, kind, user_id, batch_id, line)
-      SELECT ${batch.declarant_id}, r.client_key, r.outcome, ${batch.user_id}, r.batch_id, r.line FROM batch_row r
-      WHERE ${range} AND r.outcome IN ('added', 'updated', 'removed')
-    `.execute(trx);
+    if (c.added > 0) {
+      await sql`
+        INSERT INTO portfolio_client (declarant_id, account_number, client_case, siren, name, online_services,
+          email_services, added_by_user_id, added_by_batch_id)
+        SELECT ${batch.declarant_id}, r.client_key, r.client_case, r.client_siren, r.client_name,
+          coalesce(r.online_services, '{}'), coalesce(r.email_services, '{}'), ${batch.user_id}, ${batch.id}
+        FROM batch_row r
+        WHERE ${range} AND r.outcome = 'added'
+        ORDER BY r.client_key -- neighbouring keys land on the same index pages
+      `.execute(trx);
+    }
+    if (c.updated > 0) {
+      await sql`
+        UPDATE portfolio_client p SET
+          online_services = ${columns.includes('online_services') ? sql`coalesce(r.online_services, '{}')` : sql`p.online_services`},
+          email_services = ${columns.includes('email_services') ? sql`coalesce(r.email_services, '{}')` : sql`p.email_services`},
+          updated_at = now(), updated_by_batch_id = ${batch.id}
+        FROM batch_row r
+        WHERE ${range} AND r.outcome = 'updated' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
+      `.execute(trx);
+    }
+    if (c.removed > 0) {
+      await sql`
+        DELETE FROM portfolio_client p USING batch_row r
+        WHERE ${range} AND r.outcome = 'removed' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
+      `.execute(trx);
+    }
+    if (c.added + c.updated + c.removed > 0) {
+      await sql`
+        INSERT INTO portfolio_event (declarant_id, account_number, kind, user_id, batch_id, line)
+        SELECT ${batch.declarant_id}, r.client_key, r.outcome, ${batch.user_id}, r.batch_id, r.line FROM batch_row r
+        WHERE ${range} AND r.outcome IN ('added', 'updated', 'removed')
+      `.execute(trx);
+    }
   }
 
   await sql`
-    UPDATE batch b SET added = b.added + c.added, removed = b.removed + c.removed, updated = b.updated + c.updated,
-      unchanged = b.unchanged + c.unchanged, rejected = b.rejected + c.rejected
-    FROM (
-      SELECT count(*) FILTER (WHERE outcome = 'added')::int AS added,
-        count(*) FILTER (WHERE outcome = 'removed')::int AS removed,
-        count(*) FILTER (WHERE outcome = 'updated')::int AS updated,
-        count(*) FILTER (WHERE outcome = 'unchanged')::int AS unchanged,
-        count(*) FILTER (WHERE outcome = 'rejected')::int AS rejected
-      FROM batch_row r WHERE ${range}
-    ) c
-    WHERE b.id = ${batch.id}
+    UPDATE batch SET added = added + ${c.added}, removed = removed + ${c.removed}, updated = updated + ${c.updated},
+      unchanged = unchanged + ${c.unchanged}, rejected = rejected + ${c.rejected}
+    WHERE id = ${batch.id}
   `.execute(trx);
   return true;
 }
