@@ -13,7 +13,8 @@ interface ChunkCounts {
 
 /**
  * Applies one chunk of a staged batch — the lines in (first, first + chunk_lines] — in the caller's transaction,
- * set-based: the rows' planned outcomes (judged when the batch was read) become portfolio changes and history,
+ * set-based: the rows' planned outcomes (judged when the batch was read) become portfolio changes and history
+ * (portfolio_history: adds on the client rows, updates and removals as events),
  * failed proofs are recorded and the live counts move, all in one commit together with the chunk's record in
  * batch_chunk. That record's key makes a chunk apply once: a second attempt (another worker, a retry after a
  * crash) waits for the first to commit, then finds it and does nothing; a crash rolls both back.
@@ -60,11 +61,12 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
     // 'added' rows were judged not in the portfolio, and no other batch of this firm runs meanwhile: a plain
     // insert (cheaper than an upsert's speculative insertion). 'updated' rows change their services only.
     if (c.added > 0) {
+      // The add is recorded on the client's row (who, which batch and line; added_at is now): its history.
       await sql`
         INSERT INTO portfolio_client (declarant_id, account_number, client_case, siren, name, online_services,
-          email_services, added_by_user_id, added_by_batch_id)
+          email_services, added_by_user_id, added_by_batch_id, added_line)
         SELECT ${batch.declarant_id}, r.client_key, r.client_case, r.client_siren, r.client_name,
-          coalesce(r.online_services, '{}'), coalesce(r.email_services, '{}'), ${batch.user_id}, ${batch.id}
+          coalesce(r.online_services, '{}'), coalesce(r.email_services, '{}'), ${batch.user_id}, ${batch.id}, r.line
         FROM batch_row r
         WHERE ${range} AND r.outcome = 'added'
         ORDER BY r.client_key -- neighbouring keys land on the same index pages
@@ -79,18 +81,25 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
         FROM batch_row r
         WHERE ${range} AND r.outcome = 'updated' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
       `.execute(trx);
-    }
-    if (c.removed > 0) {
-      await sql`
-        DELETE FROM portfolio_client p USING batch_row r
-        WHERE ${range} AND r.outcome = 'removed' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
-      `.execute(trx);
-    }
-    if (c.added + c.updated + c.removed > 0) {
       await sql`
         INSERT INTO portfolio_event (declarant_id, account_number, kind, user_id, batch_id, line)
-        SELECT ${batch.declarant_id}, r.client_key, r.outcome, ${batch.user_id}, r.batch_id, r.line FROM batch_row r
-        WHERE ${range} AND r.outcome IN ('added', 'updated', 'removed')
+        SELECT ${batch.declarant_id}, r.client_key, 'updated', ${batch.user_id}, r.batch_id, r.line FROM batch_row r
+        WHERE ${range} AND r.outcome = 'updated'
+      `.execute(trx);
+    }
+    if (c.removed > 0) {
+      // A removed client's event keeps the add it ends, which leaves with the client's row.
+      await sql`
+        WITH gone AS (
+          DELETE FROM portfolio_client p USING batch_row r
+          WHERE ${range} AND r.outcome = 'removed' AND p.declarant_id = ${batch.declarant_id} AND p.account_number = r.client_key
+          RETURNING p.account_number, p.added_at, p.added_by_user_id, p.added_by_batch_id, p.added_line, r.line
+        )
+        INSERT INTO portfolio_event (declarant_id, account_number, kind, user_id, batch_id, line, added_at,
+          added_by_user_id, added_by_batch_id, added_line)
+        SELECT ${batch.declarant_id}, account_number, 'removed', ${batch.user_id}, ${batch.id}, line, added_at,
+          added_by_user_id, added_by_batch_id, added_line
+        FROM gone
       `.execute(trx);
     }
   }

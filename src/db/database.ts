@@ -174,6 +174,8 @@ export interface PortfolioClientTable {
   added_at: Generated<Timestamp>;
   added_by_user_id: number | null;
   added_by_batch_id: number | null;
+  /** The line of the add in its batch (null for a client added before adds were kept on this row). */
+  added_line: number | null;
   updated_at: Timestamp | null;
   updated_by_batch_id: number | null;
 }
@@ -183,6 +185,22 @@ export interface PortfolioEventTable {
   account_number: string;
   kind: 'added' | 'updated' | 'removed';
   at: Generated<Timestamp>;
+  user_id: number | null;
+  batch_id: number;
+  line: number;
+  /** For a removal: the add it ends (see portfolio_history). */
+  added_at: Timestamp | null;
+  added_by_user_id: number | null;
+  added_by_batch_id: number | null;
+  added_line: number | null;
+}
+
+/** A view: every event of every client — explicit events, and the adds kept on client rows and removal events. */
+export interface PortfolioHistoryView {
+  declarant_id: number;
+  account_number: string;
+  kind: 'added' | 'updated' | 'removed';
+  at: Timestamp;
   user_id: number | null;
   batch_id: number;
   line: number;
@@ -211,6 +229,7 @@ export interface Database {
   batch_row: BatchRowTable;
   portfolio_client: PortfolioClientTable;
   portfolio_event: PortfolioEventTable;
+  portfolio_history: PortfolioHistoryView;
   proof_failure: ProofFailureTable;
 }
 

@@ -65,7 +65,7 @@ export async function listPortfolioClients(db: Kysely<Database>, declarantId: nu
 /** A client's history in this declarant's portfolio (added, updated, removed), oldest first. */
 export function clientHistory(db: Kysely<Database>, declarantId: number, accountNumber: string) {
   return db
-    .selectFrom('portfolio_event as e')
+    .selectFrom('portfolio_history as e')
     .leftJoin('app_user as u', 'u.id', 'e.user_id')
     .select(['e.kind', 'e.at', 'e.batch_id', 'e.line', 'u.email as user_email'])
     .where('e.declarant_id', '=', declarantId)

@@ -69,5 +69,35 @@ describe('migrations', () => {
     expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).not.toContain('batch_row_7');
     // History survives, without its former key (a chunk writes its events once, with its checkpoint).
     expect(await conn.db.selectFrom('portfolio_event').selectAll().execute()).toHaveLength(1);
+    // An add written before adds were kept on client rows stays in the history once, as its own event.
+    expect(await conn.db.selectFrom('portfolio_history').select(['kind', 'batch_id', 'line']).execute()).toEqual([
+      { kind: 'added', batch_id: 7, line: 2 },
+    ]);
+  });
+
+  it('keeps every add in the history when adds on client rows are rolled back, and again when redone', async () => {
+    await sql`
+      INSERT INTO portfolio_client (declarant_id, account_number, client_case, added_by_user_id, added_by_batch_id, added_line)
+        VALUES (1, '117000000000000002', 'employer', 1, 9, 5);
+      INSERT INTO portfolio_event (declarant_id, account_number, kind, user_id, batch_id, line, added_at, added_by_user_id, added_by_batch_id, added_line)
+        VALUES (1, '117000000000000003', 'removed', 1, 9, 6, now() - interval '1 day', 1, 7, 4);
+    `.execute(conn.db);
+    const history = () =>
+      conn.db.selectFrom('portfolio_history').select(['account_number', 'kind', 'batch_id', 'line'])
+        .orderBy('account_number').orderBy('batch_id').execute();
+    const want = [
+      { account_number: '117000000000000001', kind: 'added', batch_id: 7, line: 2 },
+      { account_number: '117000000000000002', kind: 'added', batch_id: 9, line: 5 },
+      { account_number: '117000000000000003', kind: 'added', batch_id: 7, line: 4 },
+      { account_number: '117000000000000003', kind: 'removed', batch_id: 9, line: 6 },
+    ];
+    expect(await history()).toEqual(want);
+    expect((await migrator().migrateTo('2026_11_27_1400_batch_row_without_nir_hash')).error).toBeUndefined();
+    const events = await conn.db.selectFrom('portfolio_event').select(['account_number', 'kind', 'batch_id', 'line'])
+      .orderBy('account_number').orderBy('batch_id').execute();
+    expect(events).toEqual(want);
+    expect((await migrator().migrateToLatest()).error).toBeUndefined();
+    // Redone: the adds are the explicit events the rollback wrote (the rows' added_line comes back empty), once each.
+    expect(await history()).toEqual(want);
   });
 });

@@ -159,7 +159,7 @@ describe('a firm imports files through the API and a real worker', () => {
     const l1 = portfolio.find((p) => p.account_number === acc.l1.accountNumber)!;
     expect(l1.client_case).toBe('liberal_regulated');
     const history = await db
-      .selectFrom('portfolio_event')
+      .selectFrom('portfolio_history')
       .select(['kind', 'batch_id', 'line'])
       .where('account_number', '=', acc.e6.accountNumber)
       .orderBy('batch_id')
@@ -207,7 +207,7 @@ describe('a firm imports files through the API and a real worker', () => {
       ['action;siren;SIREN\nadd;1;1\n', 'FILE_DUPLICATE_COLUMN', null],
       [file([line(addOf(acc.e10)), 'ajout;"employer;;;;;;;;', 'x;y']), 'FILE_MALFORMED', 3],
     ];
-    const before = await stack.db.db.selectFrom('portfolio_event').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await stack.db.db.selectFrom('portfolio_history').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     for (const [content, code, lineNo] of cases) {
       const b = await api.uploadAndWait(content);
       expect(b.status, code).toBe('failed');
@@ -216,7 +216,7 @@ describe('a firm imports files through the API and a real worker', () => {
       expect(b.error.message).not.toBe('');
       expect(b.counts.total).toBe(0);
     }
-    const after = await stack.db.db.selectFrom('portfolio_event').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await stack.db.db.selectFrom('portfolio_history').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
   });
 });

@@ -63,7 +63,7 @@ export async function verifyBatch(rig: Rig, batchId: number, expected: OracleFil
   if (countsMismatch) note(`counts ${JSON.stringify({ total: batch.total, added: batch.added, removed: batch.removed, updated: batch.updated, unchanged: batch.unchanged, rejected: batch.rejected })} want ${JSON.stringify(tally)}`);
 
   // One event per added/updated/removed line, of that kind.
-  const events = await db.selectFrom('portfolio_event').select(['line', 'kind', 'account_number']).where('batch_id', '=', batchId).execute();
+  const events = await db.selectFrom('portfolio_history').select(['line', 'kind', 'account_number']).where('batch_id', '=', batchId).execute();
   const eventsByLine = new Map<number, number>();
   for (const ev of events) eventsByLine.set(ev.line, (eventsByLine.get(ev.line) ?? 0) + 1);
   let eventsMissing = 0;

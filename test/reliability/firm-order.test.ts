@@ -62,7 +62,7 @@ describe('A13: concurrent batches of the same firm', () => {
     await expectMatchesOracle(rig, ids[1], world.firm.declarantId, expected2, null);
     await expectMatchesOracle(rig, ids[2], world.firm.declarantId, expected3);
     const history = await db
-      .selectFrom('portfolio_event')
+      .selectFrom('portfolio_history')
       .select(['kind', 'batch_id', 'line'])
       .where('declarant_id', '=', world.firm.declarantId)
       .where('account_number', '=', x)

@@ -78,7 +78,7 @@ describe('B: hostile files', () => {
     expect(rss, name).toBeLessThan(WORKER_RSS_LIMIT_MB);
 
     const rows = await rig!.db.db.selectFrom('batch_row').select((eb) => eb.fn.countAll<string>().as('n')).where('batch_id', '=', batchId).executeTakeFirstOrThrow();
-    const events = await rig!.db.db.selectFrom('portfolio_event').select((eb) => eb.fn.countAll<string>().as('n')).where('batch_id', '=', batchId).executeTakeFirstOrThrow();
+    const events = await rig!.db.db.selectFrom('portfolio_history').select((eb) => eb.fn.countAll<string>().as('n')).where('batch_id', '=', batchId).executeTakeFirstOrThrow();
     if (want.code) {
       expect(batch.status, name).toBe('failed');
       expect(batch.error.code, name).toBe(want.code);
