@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, User } from '../db/database.ts';
 import { hashPassword } from './password.ts';
 import { hashSecret, newSecret } from './secret.ts';
@@ -83,13 +83,21 @@ export async function revokeApiToken(db: Kysely<Database>, userId: number, token
   return res.numUpdatedRows > 0n;
 }
 
+/** How stale a token's last_used_at may get: a client polling its batch every 100 ms does not write as often. */
+export const TOKEN_USE_RECORDED_EVERY_SECONDS = 60;
+
 export async function findActorByToken(db: Kysely<Database>, token: string): Promise<Actor | undefined> {
-  const row = await db
-    .updateTable('api_token')
-    .set({ last_used_at: new Date() })
-    .where('token_hash', '=', hashSecret(token))
-    .where('revoked_at', 'is', null)
-    .returning('user_id')
-    .executeTakeFirst();
-  return row ? findActorByUserId(db, row.user_id) : undefined;
+  // One round trip: the token's user, and its last use moved forward only when older than the interval above.
+  const { rows } = await sql<{ user_id: number }>`
+    WITH t AS (
+      SELECT id, user_id, last_used_at FROM api_token WHERE token_hash = ${hashSecret(token)} AND revoked_at IS NULL
+    ),
+    used AS (
+      UPDATE api_token a SET last_used_at = now() FROM t
+      WHERE a.id = t.id
+        AND (t.last_used_at IS NULL OR t.last_used_at < now() - make_interval(secs => ${TOKEN_USE_RECORDED_EVERY_SECONDS}))
+    )
+    SELECT user_id FROM t
+  `.execute(db);
+  return rows[0] ? findActorByUserId(db, Number(rows[0].user_id)) : undefined;
 }

@@ -150,7 +150,18 @@ describe('output safety: formulas, HTML, NIRs, upload limits, retention', () => 
     expect(gone.status).toBe(410);
     expect((await api.raw(`/batches/${batchId}/report.csv`)).status).toBe(200);
 
-    const token = await stack.db.db.selectFrom('api_token').select('id').where('user_id', '=', firm.user.id).executeTakeFirstOrThrow();
+    const token = await stack.db.db.selectFrom('api_token').select(['id', 'last_used_at']).where('user_id', '=', firm.user.id).executeTakeFirstOrThrow();
+    // A token's use is recorded, at most once a minute however often the client polls.
+    expect(token.last_used_at).not.toBeNull();
+    const xmin = async () => (await sql<{ xmin: string }>`SELECT xmin::text FROM api_token WHERE id = ${token.id}`.execute(stack.db.db)).rows[0].xmin;
+    const version = await xmin();
+    for (let i = 0; i < 3; i++) expect((await api.get('/batches')).status).toBe(200);
+    expect(await xmin()).toBe(version);
+    await stack.db.db.updateTable('api_token').set({ last_used_at: new Date(Date.now() - 2 * 60_000) }).where('id', '=', token.id).execute();
+    expect((await api.get('/batches')).status).toBe(200);
+    const used = await stack.db.db.selectFrom('api_token').select('last_used_at').where('id', '=', token.id).executeTakeFirstOrThrow();
+    expect(Date.now() - used.last_used_at!.getTime()).toBeLessThan(60_000);
+
     expect(await revokeApiToken(stack.db.db, firm.user.id, token.id)).toBe(true);
     expect((await api.get('/batches')).status).toBe(401);
   });
