@@ -16,17 +16,29 @@ export function foldKeyword(raw: string): string {
 /** A bounded memo: distinct keyword cells are few, but a hostile file must not grow it without limit. */
 class Memo<T> {
   private readonly entries = new Map<string, T>();
+  // The last few values met, compared before the map: a column holds a handful of values, and comparing a short
+  // cell with each costs less than hashing it for the map (a fresh string from the file every time).
+  private readonly recentRaw: string[] = [];
+  private readonly recentValue: T[] = [];
+  private next = 0;
   constructor(private readonly compute: (raw: string) => T, private readonly limit = 4096) {}
   get(raw: string): T {
+    const recent = this.recentRaw;
+    for (let i = 0; i < recent.length; i++) if (recent[i] === raw) return this.recentValue[i];
     let value = this.entries.get(raw);
     if (value === undefined && !this.entries.has(raw)) {
       value = this.compute(raw);
       if (this.entries.size >= this.limit) this.entries.clear();
       this.entries.set(raw, value);
     }
+    this.recentRaw[this.next] = raw;
+    this.recentValue[this.next] = value as T;
+    this.next = (this.next + 1) % RECENT;
     return value as T;
   }
 }
+
+const RECENT = 6;
 
 function aliasMap<T>(groups: [T, string[]][]): Map<string, T> {
   const map = new Map<string, T>();
