@@ -1,9 +1,10 @@
 /**
  * End-to-end benchmark: `npm run bench -- --rows N` (default 1,000,000).
  * Generates a registry, an import file of N rows (Windows-1252, `;`: ~70 % adds over the four cases, 20 %
- * removes, 10 % bad rows) and the firm's portfolio before it (the clients the removes name), runs the real pipeline — upload through the HTTP API → BullMQ → a worker process →
- * PostgreSQL — until the batch completes, and, in the same run, a baseline: COPY of the same file into an
- * unindexed table. Prints figures, then one JSON line last.
+ * removes, 10 % bad rows) and the firm's portfolio before it (the clients the removes name), runs the real
+ * pipeline — upload through the HTTP API → BullMQ → a worker process → PostgreSQL — until the batch completes,
+ * and, in the same run, a baseline: COPY of the same file into an unindexed table. Prints figures, then one JSON
+ * line last.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, openAsBlob, readFileSync, rmSync, mkdtempSync, statSync } from 'node:fs';

@@ -7,6 +7,7 @@ import type { Database } from '../src/db/database.ts';
 import type { Logger } from '../src/logger.ts';
 import type { Actor } from '../src/users/user.repository.ts';
 import type { JobDataMap } from '../src/queue/queue.ts';
+import type { SubmitDeps } from '../src/batches/submit-batch.ts';
 
 /** What the web app needs, built once by main.ts (or a test) and passed in. */
 export interface AppDeps {
@@ -16,6 +17,11 @@ export interface AppDeps {
   queue: Queue<JobDataMap['import-batch']>;
   redis: Redis;
   log: Logger;
+}
+
+/** What storing and submitting a batch needs of the app's dependencies (pages and API alike). */
+export function submitDepsOf(deps: AppDeps): SubmitDeps {
+  return { db: deps.db, pool: deps.pool, queue: deps.queue, log: deps.log, uploadMaxBytes: deps.config.uploadMaxBytes };
 }
 
 export interface AppEnv {

@@ -31,6 +31,7 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
   // never part of it: the chunk simply runs again. It saves a WAL flush per chunk.
   await sql`SET LOCAL synchronous_commit = off`.execute(trx);
   const range = sql`r.batch_id = ${batch.id} AND r.line > ${first} AND r.line <= ${to}`;
+  const failedProof = sql`r.codes && '{AMOUNT_MISMATCH,NIR_MISMATCH}'::text[]`;
 
   // The chunk's outcomes first, in one scan: the live counts move by them, and a statement with nothing to do in
   // this chunk (no update in a file of adds, no insert in a clean-up file) is not run at all.
@@ -40,7 +41,7 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
       count(*) FILTER (WHERE outcome = 'updated')::int AS updated,
       count(*) FILTER (WHERE outcome = 'unchanged')::int AS unchanged,
       count(*) FILTER (WHERE outcome = 'rejected')::int AS rejected,
-      count(*) FILTER (WHERE codes && '{AMOUNT_MISMATCH,NIR_MISMATCH}'::text[])::int AS failed_proofs
+      count(*) FILTER (WHERE ${failedProof})::int AS failed_proofs
     FROM batch_row r WHERE ${range}
   `.execute(trx);
   const c = rows[0];
@@ -49,7 +50,7 @@ export async function applyChunk(trx: Transaction<Database>, batch: Batch, first
     await sql`
       INSERT INTO proof_failure (declarant_id, account_number, batch_id, line)
       SELECT ${batch.declarant_id}, r.client_key, r.batch_id, r.line FROM batch_row r
-      WHERE ${range} AND r.codes && '{AMOUNT_MISMATCH,NIR_MISMATCH}'::text[]
+      WHERE ${range} AND ${failedProof}
       ON CONFLICT (batch_id, line) DO NOTHING
     `.execute(trx);
   }

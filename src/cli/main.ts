@@ -68,7 +68,7 @@ const commands: Record<string, Handler> = {
   async 'token:create'(config, args) {
     const { values } = parseArgs({ args, options: { email: { type: 'string' } } });
     if (!values.email) throw new UsageError('token:create needs --email');
-    await withDb(config, async ({ db, pool }) => {
+    await withDb(config, async ({ db }) => {
       const user = await findUserByEmail(db, values.email!);
       if (!user) throw new Error(`no user with e-mail ${values.email}`);
       console.log(await createApiToken(db, user.id));

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { stream } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { AppDeps, AppEnv } from '../context.ts';
+import { submitDepsOf, type AppDeps, type AppEnv } from '../context.ts';
 import { findActorByToken } from '../../src/users/user.repository.ts';
 import { declarantScope, findBatch, listBatches, listBatchRows, requestCancel } from '../../src/batches/batch.repository.ts';
 import { applyDryRun, storeBatchUpload, submitBatch, discardBatchUpload } from '../../src/batches/submit-batch.ts';
@@ -41,7 +41,7 @@ export async function primed(gen: AsyncGenerator<Buffer>): Promise<AsyncGenerato
 
 export function apiRoutes(deps: AppDeps) {
   const api = new Hono<AppEnv>();
-  const submitDeps = { db: deps.db, pool: deps.pool, queue: deps.queue, log: deps.log, uploadMaxBytes: deps.config.uploadMaxBytes };
+  const submitDeps = submitDepsOf(deps);
 
   api.use('*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { AppDeps, AppEnv } from '../context.ts';
+import { submitDepsOf, type AppDeps, type AppEnv } from '../context.ts';
 import type { Actor } from '../../src/users/user.repository.ts';
 import type { Batch } from '../../src/db/database.ts';
 import { ADMIN_SCOPE, declarantScope, findBatch, listBatches, listBatchRows, requestCancel, type Scope } from '../../src/batches/batch.repository.ts';
@@ -50,7 +50,7 @@ export function rowsQuery(c: Context): RowsQuery {
 
 export function batchRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  const submitDeps = { db: deps.db, pool: deps.pool, queue: deps.queue, log: deps.log, uploadMaxBytes: deps.config.uploadMaxBytes };
+  const submitDeps = submitDepsOf(deps);
   const maxMb = Math.floor(deps.config.uploadMaxBytes / (1024 * 1024));
 
   const loadBatch = async (c: Context<AppEnv>): Promise<Batch | undefined> => {
