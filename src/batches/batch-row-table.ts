@@ -23,12 +23,16 @@ export async function createBatchRowTable(client: pg.PoolClient, batchId: number
 /**
  * Indexes the rows in line order (what applying them walks), with planner statistics on the columns the apply and
  * the batch page filter on: ~0.1 s, where every column's (the service arrays, the names) took ~0.25–0.35 s
- * whatever the batch's size (a 30,000-row sample) — a tenth of a 50,000-row import.
+ * whatever the batch's size — a tenth of a 50,000-row import. The sample is a quarter of the default (7,500 rows
+ * instead of 30,000: 55–62 ms instead of 256–324 ms at a million rows): enough for columns of a few values
+ * (outcomes, codes) and for identifiers that are mostly unique, and the batch page's plans stay the same.
  */
 export async function indexBatchRowTable(client: pg.PoolClient, batchId: number): Promise<void> {
   const table = batchRowTable(batchId);
+  // SET LOCAL: for the caller's transaction, or this one string of statements (an implicit transaction).
   await client.query(
-    `CREATE UNIQUE INDEX ${table}_line_idx ON ${table} (line); ANALYZE ${table} (line, outcome, codes, account_number, siren, siret, client_key);`,
+    `CREATE UNIQUE INDEX ${table}_line_idx ON ${table} (line); SET LOCAL default_statistics_target = 25;
+     ANALYZE ${table} (line, outcome, codes, account_number, siren, siret, client_key);`,
   );
 }
 
@@ -47,6 +51,11 @@ export async function indexAndAttachBatchRowTable(client: pg.PoolClient, batchId
  * built on a connection of their own while the batch is applied (they lock out writes to the rows, which the
  * apply does not make, and use the core the apply leaves idle). Idempotent: a resumed batch builds what is
  * missing; two workers on one batch take turns.
+ *
+ * The searches are exact, so the identifiers are indexed by their 32-bit hash (searchKey), the query testing the
+ * value itself beside it: a sort of integers instead of strings, and a smaller index — at a million rows 0.65 s
+ * instead of 1.09 s for the account numbers (21 MB instead of 36), 0.60 s instead of 0.71 s for the SIRENs. Batches
+ * indexed before (on the values) are searched through those indexes by the same query.
  */
 export async function buildSearchIndexes(pool: pg.Pool, batchId: number): Promise<void> {
   const table = batchRowTable(batchId);
@@ -54,11 +63,16 @@ export async function buildSearchIndexes(pool: pg.Pool, batchId: number): Promis
     inTransaction(client, async () => {
       await client.query('SELECT pg_advisory_xact_lock($1, $2)', [SEARCH_INDEX_LOCK_CLASS, batchId]);
       await client.query(`
-        CREATE INDEX IF NOT EXISTS ${table}_account_idx ON ${table} (account_number);
-        CREATE INDEX IF NOT EXISTS ${table}_siren_idx ON ${table} (siren);
+        CREATE INDEX IF NOT EXISTS ${table}_account_hash_idx ON ${table} (${searchKey('account_number')});
+        CREATE INDEX IF NOT EXISTS ${table}_siren_hash_idx ON ${table} (${searchKey('siren')});
         CREATE INDEX IF NOT EXISTS ${table}_rejected_idx ON ${table} (line) WHERE outcome = 'rejected';`);
     }),
   );
+}
+
+/** The expression a batch's rows are indexed by for searching a column (buildSearchIndexes). */
+export function searchKey(column: 'account_number' | 'siren'): string {
+  return `hashtext(${column})`;
 }
 
 /** The first key of the advisory lock taken while a batch's search indexes are built (the second is its id). */

@@ -1,7 +1,8 @@
 import { rowMessage } from '../domain/messages.ts';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Batch, BatchMode, BatchStatus, Database } from '../db/database.ts';
 import { REJECTION_CODES } from '../domain/types.ts';
+import { searchKey } from './batch-row-table.ts';
 
 /**
  * Tenancy lives here, in the data layer: every read of a batch or its rows takes a scope. A firm's scope only
@@ -133,11 +134,19 @@ async function batchesCarrying(
     if (window.length === 0) break;
     const ids = window.map((b) => b.id);
     const hits = await db.selectFrom('batch_row').select('batch_id').distinct()
-      .where('batch_id', '=', sql<number>`ANY(${ids}::bigint[])`).where(column, '=', value).execute();
+      .where('batch_id', '=', sql<number>`ANY(${ids}::bigint[])`).$call((qb) => whereIdentifier(qb, column, value)).execute();
     found.push(...hits.map((h) => h.batch_id).sort((a, b) => b - a));
     cursor = ids[ids.length - 1];
   }
   return found.slice(0, want);
+}
+
+/**
+ * Batch rows whose SIREN or account number is `value`: the value and its hash, which a batch's search index holds
+ * (buildSearchIndexes; batches indexed on the values themselves use those indexes for the same query).
+ */
+function whereIdentifier<O>(qb: SelectQueryBuilder<Database, 'batch_row', O>, column: 'siren' | 'account_number', value: string) {
+  return qb.where(sql.raw<number>(searchKey(column)), '=', sql<number>`hashtext(${value})`).where(column, '=', value);
 }
 
 export interface RowFilter {
@@ -169,9 +178,9 @@ export async function listBatchRows(db: Kysely<Database>, batchId: number, filte
     if ((REJECTION_CODES as readonly string[]).includes(filter.code)) qb = qb.where('outcome', '=', 'rejected');
   }
   const q = filter.q?.replace(/[\s.\-\u00a0\u202f]/g, '');
-  if (q && q.length === 14) qb = qb.where('siren', '=', q.slice(0, 9)).where('siret', '=', q);
-  else if (q && q.length === 9) qb = qb.where('siren', '=', q);
-  else if (q) qb = qb.where('account_number', '=', q);
+  if (q && q.length === 14) qb = whereIdentifier(qb, 'siren', q.slice(0, 9)).where('siret', '=', q);
+  else if (q && q.length === 9) qb = whereIdentifier(qb, 'siren', q);
+  else if (q) qb = whereIdentifier(qb, 'account_number', q);
   const rows = await qb.orderBy('line').limit(filter.limit + 1).execute();
   const next = rows.length > filter.limit ? rows[filter.limit - 1].line : null;
   const page = rows.slice(0, filter.limit).map((r) =>

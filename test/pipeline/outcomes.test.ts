@@ -132,7 +132,7 @@ describe('a firm imports files through the API and a real worker', () => {
       SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = ${`batch_row_${batch.id}`}::regclass ORDER BY 1
     `.execute(stack.db.db);
     expect(indexes.rows.map((r) => r.name)).toEqual(
-      ['account', 'line', 'rejected', 'siren'].map((s) => `batch_row_${batch.id}_${s}_idx`),
+      ['account_hash', 'line', 'rejected', 'siren_hash'].map((s) => `batch_row_${batch.id}_${s}_idx`),
     );
     const got = await api.rows(batch.id);
     expect(got.map((r) => [r.line, r.outcome, r.codes])).toEqual(rows.map(([l, , o, c]) => [l, o, c]));
