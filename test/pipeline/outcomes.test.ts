@@ -5,6 +5,7 @@ import { apiClient } from '../helpers/api.ts';
 import { createAccount, createFirm } from '../factories/world.ts';
 import { accountNumber, nir, siren, siret } from '../factories/identifiers.ts';
 import type { AccountInput } from '../../src/registry/account.repository.ts';
+import { searchKey } from '../../src/batches/batch-row-table.ts';
 
 const HEADER = 'action;cas;siren;siret;numero de compte;montant;nir;services en ligne;services courriel;nom';
 
@@ -134,6 +135,17 @@ describe('a firm imports files through the API and a real worker', () => {
     expect(indexes.rows.map((r) => r.name)).toEqual(
       ['account_hash', 'line', 'rejected', 'siren_hash'].map((s) => `batch_row_${batch.id}_${s}_idx`),
     );
+    // The searches' condition is the one those indexes are built on (else every search would read the whole batch).
+    for (const column of ['siren', 'account_number'] as const) {
+      const plan = await stack.db.db.transaction().execute(async (trx) => {
+        await sql`SET LOCAL enable_seqscan = off`.execute(trx);
+        return sql<{ 'QUERY PLAN': string }>`
+          EXPLAIN SELECT line FROM batch_row WHERE batch_id = ${batch.id}
+            AND ${sql.raw(searchKey(column))} = hashtext(${'123456789'}) AND ${sql.ref(column)} = ${'123456789'}
+        `.execute(trx);
+      });
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain(`batch_row_${batch.id}_${column === 'siren' ? 'siren' : 'account'}_hash_idx`);
+    }
     const got = await api.rows(batch.id);
     expect(got.map((r) => [r.line, r.outcome, r.codes])).toEqual(rows.map(([l, , o, c]) => [l, o, c]));
     for (const r of got) if (r.codes.length > 0) expect(r.message).not.toBe('');
