@@ -70,9 +70,12 @@ export async function buildSearchIndexes(pool: pg.Pool, batchId: number): Promis
   );
 }
 
+/** The function a batch's search indexes hash identifiers with: a search hashes its value with it too. */
+export const SEARCH_HASH = 'hashtext';
+
 /** The expression a batch's rows are indexed by for searching a column (buildSearchIndexes). */
 export function searchKey(column: 'account_number' | 'siren'): string {
-  return `hashtext(${column})`;
+  return `${SEARCH_HASH}(${column})`;
 }
 
 /** The first key of the advisory lock taken while a batch's search indexes are built (the second is its id). */

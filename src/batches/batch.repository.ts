@@ -2,7 +2,7 @@ import { rowMessage } from '../domain/messages.ts';
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Batch, BatchMode, BatchStatus, Database } from '../db/database.ts';
 import { REJECTION_CODES } from '../domain/types.ts';
-import { searchKey } from './batch-row-table.ts';
+import { SEARCH_HASH, searchKey } from './batch-row-table.ts';
 
 /**
  * Tenancy lives here, in the data layer: every read of a batch or its rows takes a scope. A firm's scope only
@@ -146,7 +146,7 @@ async function batchesCarrying(
  * (buildSearchIndexes; batches indexed on the values themselves use those indexes for the same query).
  */
 function whereIdentifier<O>(qb: SelectQueryBuilder<Database, 'batch_row', O>, column: 'siren' | 'account_number', value: string) {
-  return qb.where(sql.raw<number>(searchKey(column)), '=', sql<number>`hashtext(${value})`).where(column, '=', value);
+  return qb.where(sql.raw<number>(searchKey(column)), '=', sql<number>`${sql.raw(SEARCH_HASH)}(${value})`).where(column, '=', value);
 }
 
 export interface RowFilter {

@@ -197,6 +197,7 @@ describe('the web UI in a real browser', () => {
     await Promise.all([page.waitForURL(/q=/), page.click('#rows-section button[type=submit]')]);
     await page.waitForFunction(() => document.querySelectorAll('#rows-section table.rows tbody tr').length === 1);
     await expect(page.locator('#rows-section table.rows tbody').textContent()).resolves.toContain(good[3].accountNumber);
+    await shot('07b-batch-searched-siren');
   });
 
   it('downloads the rejected rows in the upload’s own encoding, ready to fix', async () => {

@@ -5,7 +5,7 @@ import { apiClient } from '../helpers/api.ts';
 import { createAccount, createFirm } from '../factories/world.ts';
 import { accountNumber, nir, siren, siret } from '../factories/identifiers.ts';
 import type { AccountInput } from '../../src/registry/account.repository.ts';
-import { searchKey } from '../../src/batches/batch-row-table.ts';
+import { SEARCH_HASH, searchKey } from '../../src/batches/batch-row-table.ts';
 
 const HEADER = 'action;cas;siren;siret;numero de compte;montant;nir;services en ligne;services courriel;nom';
 
@@ -141,7 +141,7 @@ describe('a firm imports files through the API and a real worker', () => {
         await sql`SET LOCAL enable_seqscan = off`.execute(trx);
         return sql<{ 'QUERY PLAN': string }>`
           EXPLAIN SELECT line FROM batch_row WHERE batch_id = ${batch.id}
-            AND ${sql.raw(searchKey(column))} = hashtext(${'123456789'}) AND ${sql.ref(column)} = ${'123456789'}
+            AND ${sql.raw(searchKey(column))} = ${sql.raw(SEARCH_HASH)}(${'123456789'}) AND ${sql.ref(column)} = ${'123456789'}
         `.execute(trx);
       });
       expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain(`batch_row_${batch.id}_${column === 'siren' ? 'siren' : 'account'}_hash_idx`);
