@@ -152,7 +152,10 @@ async function duplicates(client: pg.PoolClient, t: StagingTables, candidateKeys
  * Stages 3 and 4 of SPEC §3 (and stage 2's verdicts, from prepareJudging) for the staged rows in one range of
  * blocks, as hash joins of those rows against the registry, the portfolio and the recent failed proofs (row-by-row
  * index probes cost ~18 µs a row at a million rows), into the batch's rows table with the client key, codes,
- * planned outcome and message. Parts are independent: several connections judge several parts at once.
+ * planned outcome and message. Parts are independent: several connections judge several parts at once. One scan of
+ * the part with every fact joined to it, then the checks and the outcome each computed once a row: at a million
+ * rows 10–20 % less time than a statement that scanned the part twice (removes by SIREN alone apart) and carried
+ * every row through three more levels.
  *
  * Mirrors the rules as they read: a row that failed stage 1 keeps its codes; a later row of a key already taken
  * is a duplicate; otherwise one code alone (CLIENT_AMBIGUOUS, ACCOUNT_UNKNOWN, PROOF_LOCKED) when it applies; then
@@ -177,43 +180,42 @@ export async function judgePart(
       [declarantId],
     );
     const failures = rows[0].any;
+    // The client key a row is looked up by: its account number; for a remove by SIREN alone, the one client of
+    // the portfolio its SIREN names. Rows without one (malformed, SIREN naming no or several clients) look up
+    // '#line', which matches nothing: NULL keys would all share one hash bucket.
+    const joinKey = `coalesce(CASE WHEN s.message = '' THEN coalesce(s.account_number,
+      CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] END) END, '#' || s.line)`;
     await client.query(
       `WITH failures AS (
          SELECT account_number, count(*) AS n FROM proof_failure
          WHERE declarant_id = $2 AND at > now() - interval '24 hours' GROUP BY account_number
        ),
-       -- Two kinds of rows, so that the SIREN look-up joins only the few removes by SIREN alone: a join of the whole
-       -- file there could be planned with the file as the hashed side, where its many rows without a SIREN share one
-       -- hash bucket that no number of batches splits (at 5M rows: 2.5M temp files and no end).
-       keyed AS (
-         SELECT s.*, cardinality(s.codes) > 0 AS malformed,
-           CASE WHEN cardinality(s.codes) = 0 THEN s.account_number END AS account_key,
-           false AS siren_known, 0 AS siren_clients
-         FROM ${t.rows} s WHERE (s.account_number IS NOT NULL OR cardinality(s.codes) > 0) AND ${part}
-         UNION ALL
-         SELECT s.*, false, CASE WHEN cardinality(f.clients) = 1 THEN f.clients[1] END,
-           coalesce(f.known, false), coalesce(cardinality(f.clients), 0)
-         FROM ${t.rows} s LEFT JOIN ${t.sirens} f ON f.siren = s.siren
-         WHERE s.account_number IS NULL AND cardinality(s.codes) = 0 AND ${part}
-         OFFSET 0 -- a fence: the key is computed once a row, not once in every join condition that uses it
-       ),
+       -- One scan of the part, every fact a row is judged on joined to it. A row failed stage 1 when it has a
+       -- message (its codes'); a judged row's message is composed when read (see rowMessage).
        facts AS (
-         SELECT k.*, coalesce(k.account_key, CASE WHEN NOT k.malformed THEN k.siren END) AS client_key,
-           a.account_number IS NOT NULL AS known, a.kind, a.siren AS account_siren, a.name AS account_name, a.nir_hash AS account_nir_hash,
-           a.reference_amount_cents AS reference_amount, a.status,
+         SELECT s.*, s.message <> '' AS malformed, f.known AS siren_known, f.clients AS siren_clients,
+           d.first AS duplicate_of,
+           a.account_number IS NOT NULL AS known, a.kind, a.siren AS account_siren, a.name AS account_name,
+           a.nir_hash AS account_nir_hash, a.reference_amount_cents AS reference_amount, a.status,
            p.account_number IS NOT NULL AS in_portfolio, p.online_services AS portfolio_online,
            p.email_services AS portfolio_email, ${failures ? 'coalesce(fl.n, 0)' : '0'} AS failures
-         FROM (SELECT *, coalesce(account_key, '#' || line) AS join_key FROM keyed) k
-         -- joined on a key no row lacks ('#line' matches nothing): NULL keys would all share one hash bucket
-         LEFT JOIN account a ON a.account_number = k.join_key
-         LEFT JOIN portfolio_client p ON p.declarant_id = $2 AND p.account_number = k.join_key
-         ${failures ? 'LEFT JOIN failures fl ON fl.account_number = k.join_key' : ''}
+         FROM ${t.rows} s
+         -- the SIREN facts, for removes by SIREN alone; any other row looks up a value no SIREN has, never NULL
+         -- (were the file ever the hashed side, its rows without a SIREN would otherwise share one bucket)
+         LEFT JOIN ${t.sirens} f ON f.siren =
+           CASE WHEN s.account_number IS NULL AND s.message = '' THEN s.siren ELSE coalesce(s.account_number, '#' || s.line) END
+         LEFT JOIN ${t.duplicates} d ON d.line = s.line
+         LEFT JOIN account a ON a.account_number = ${joinKey}
+         LEFT JOIN portfolio_client p ON p.declarant_id = $2 AND p.account_number = ${joinKey}
+         ${failures ? `LEFT JOIN failures fl ON fl.account_number = ${joinKey}` : ''}
+         WHERE ${part}
        ),
-       registry AS (
-         SELECT f.*,
-           CASE WHEN malformed THEN NULL
-                WHEN action = 'remove' AND account_number IS NULL AND siren_known AND siren_clients > 1 THEN 'CLIENT_AMBIGUOUS'
-                WHEN NOT known AND (action = 'add' OR account_number IS NOT NULL OR NOT siren_known) THEN 'ACCOUNT_UNKNOWN'
+       -- Stage 3. A later row of a key already taken is a duplicate, whatever else it is.
+       checks AS (
+         SELECT x.*,
+           CASE WHEN malformed OR duplicate_of IS NOT NULL THEN NULL
+                WHEN action = 'remove' AND account_number IS NULL AND siren_known AND cardinality(siren_clients) > 1 THEN 'CLIENT_AMBIGUOUS'
+                WHEN NOT known AND (action = 'add' OR account_number IS NOT NULL OR NOT coalesce(siren_known, false)) THEN 'ACCOUNT_UNKNOWN'
                 WHEN action = 'add' AND failures >= ${PROOF_LOCK_THRESHOLD} THEN 'PROOF_LOCKED' END AS sole_code,
            -- a remove names its client by account number, or by a SIREN that found exactly one: then "known"
            known AND client_case IS NOT NULL AND kind <> client_case AS case_mismatch,
@@ -223,59 +225,51 @@ export async function judgePart(
              AND (amount_cents IS NULL OR reference_amount IS DISTINCT FROM amount_cents) AS amount_mismatch,
            action = 'add' AND known AND kind = client_case AND client_case = 'independent'
              AND (nir_hash IS NULL OR account_nir_hash IS DISTINCT FROM nir_hash) AS nir_mismatch,
-           action = 'add' AND known AND status = 'struck_off' AS struck_off,
-           -- a file without a services column leaves the client's services as they are
-           (online_services IS NULL
-             OR (cardinality(online_services) = cardinality(portfolio_online) AND portfolio_online <@ online_services))
-           AND (email_services IS NULL
-             OR (cardinality(email_services) = cardinality(portfolio_email) AND portfolio_email <@ email_services)) AS same_services
-         FROM facts f
+           action = 'add' AND known AND status = 'struck_off' AS struck_off
+         FROM facts x
+         OFFSET 0 -- a fence: each check is computed once a row, not once in every expression that uses it
        ),
-       rejections AS (
-         SELECT r.*,
-           CASE WHEN malformed THEN codes
-                WHEN sole_code IS NOT NULL THEN ARRAY[sole_code]
-                ELSE array_remove(ARRAY[
-                  CASE WHEN case_mismatch THEN 'CASE_MISMATCH' END,
-                  CASE WHEN siren_mismatch THEN 'ACCOUNT_SIREN_MISMATCH' END,
-                  CASE WHEN amount_mismatch THEN 'AMOUNT_MISMATCH' END,
-                  CASE WHEN nir_mismatch THEN 'NIR_MISMATCH' END,
-                  CASE WHEN struck_off THEN 'ACCOUNT_STRUCK_OFF' END], NULL) END AS rejected_codes
-         FROM registry r
-         OFFSET 0 -- a fence: rejected_codes is computed once a row, not once in every expression that uses it
-       ),
+       -- Stage 4.
        judged AS (
-         SELECT x.*, o.outcome,
-           CASE WHEN o.outcome = 'rejected' THEN rejected_codes
-                WHEN o.outcome = 'unchanged' AND action = 'add' THEN '{ALREADY_IN_PORTFOLIO}'
-                WHEN o.outcome = 'unchanged' THEN '{NOT_IN_PORTFOLIO}'
-                ELSE '{}' END::text[] AS final_codes
-         FROM rejections x
-         CROSS JOIN LATERAL (SELECT
-           CASE WHEN cardinality(rejected_codes) > 0 THEN 'rejected'
+         SELECT c.*,
+           CASE WHEN malformed OR duplicate_of IS NOT NULL OR sole_code IS NOT NULL
+                  OR case_mismatch OR siren_mismatch OR amount_mismatch OR nir_mismatch OR struck_off THEN 'rejected'
                 WHEN action = 'add' AND NOT in_portfolio THEN 'added'
-                WHEN action = 'add' AND same_services THEN 'unchanged'
+                -- a file without a services column leaves the client's services as they are
+                WHEN action = 'add' AND (online_services IS NULL
+                    OR (cardinality(online_services) = cardinality(portfolio_online) AND portfolio_online <@ online_services))
+                  AND (email_services IS NULL
+                    OR (cardinality(email_services) = cardinality(portfolio_email) AND portfolio_email <@ email_services)) THEN 'unchanged'
                 WHEN action = 'add' THEN 'updated'
                 WHEN in_portfolio THEN 'removed'
-                ELSE 'unchanged' END AS outcome) o
-       ),
-       final AS (
-         SELECT j.*, d.first IS NOT NULL AS duplicate,
-           CASE WHEN d.first IS NOT NULL THEN 'rejected' ELSE j.outcome END AS final_outcome,
-           CASE WHEN d.first IS NOT NULL THEN '{DUPLICATE_IN_FILE}' ELSE j.final_codes END AS codes_out,
-           -- a judged row's message is its codes' (composed when read: see rowMessage)
-           CASE WHEN d.first IS NOT NULL THEN $3 || d.first || $4 WHEN malformed THEN j.message ELSE '' END AS message_out
-         FROM judged j
-         LEFT JOIN ${t.duplicates} d ON d.line = j.line
+                ELSE 'unchanged' END AS outcome
+         FROM checks c
+         OFFSET 0 -- a fence: the outcome is computed once a row
        )
        INSERT INTO ${table} (batch_id, line, action, client_case, siren, siret, account_number, amount_cents,
          nir_masked, online_services, email_services, name, client_key, codes, outcome, message, client_siren, client_name)
        SELECT $1, line, action, client_case, siren, siret, account_number, amount_cents, nir_masked,
-         online_services, email_services, name, client_key, codes_out, final_outcome, message_out,
+         online_services, email_services, name,
+         CASE WHEN NOT malformed THEN coalesce(account_number, CASE WHEN cardinality(siren_clients) = 1 THEN siren_clients[1] END, siren) END,
+         CASE WHEN malformed THEN codes
+              WHEN duplicate_of IS NOT NULL THEN '{DUPLICATE_IN_FILE}'
+              WHEN sole_code IS NOT NULL THEN ARRAY[sole_code]
+              -- every failing check of stage 3, in the codes' order
+              WHEN outcome = 'rejected' THEN array_remove(ARRAY[
+                CASE WHEN case_mismatch THEN 'CASE_MISMATCH' END,
+                CASE WHEN siren_mismatch THEN 'ACCOUNT_SIREN_MISMATCH' END,
+                CASE WHEN amount_mismatch THEN 'AMOUNT_MISMATCH' END,
+                CASE WHEN nir_mismatch THEN 'NIR_MISMATCH' END,
+                CASE WHEN struck_off THEN 'ACCOUNT_STRUCK_OFF' END], NULL)
+              WHEN outcome = 'unchanged' AND action = 'add' THEN '{ALREADY_IN_PORTFOLIO}'
+              WHEN outcome = 'unchanged' THEN '{NOT_IN_PORTFOLIO}'
+              ELSE '{}' END::text[],
+         outcome,
+         CASE WHEN duplicate_of IS NOT NULL THEN $3 || duplicate_of || $4 WHEN malformed THEN message ELSE '' END,
          -- what an added client takes from the registry, so that applying it needs no second look-up
-         CASE WHEN final_outcome = 'added' THEN account_siren END,
-         CASE WHEN final_outcome = 'added' THEN coalesce(name, account_name, '') END
-       FROM final`,
+         CASE WHEN outcome = 'added' THEN account_siren END,
+         CASE WHEN outcome = 'added' THEN coalesce(name, account_name, '') END
+       FROM judged`,
       [batchId, declarantId, ...duplicateMessage],
     );
   });
