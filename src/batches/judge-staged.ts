@@ -78,8 +78,9 @@ export async function prepareJudging(
   try {
     await withJoinSettings(client, async () => {
       // Planner statistics for the staged rows (a file of ten rows probes indexes, a file of a million hashes), on
-      // the join keys only: the whole sample of every column costs twice as much.
-      await client.query(`ANALYZE ${t.rows} (account_number, siren)`);
+      // the join keys only: the whole sample of every column costs twice as much. A quarter of the default sample
+      // (7,500 rows, as for the batch's rows): 38–40 ms instead of 170–420 ms at a million rows, the same plans.
+      await client.query(`SET LOCAL default_statistics_target = 25; ANALYZE ${t.rows} (account_number, siren)`);
       const keys = await candidateKeys(client, t, duplicateCandidates);
       const failed = await sirens;
       if (failed !== undefined) throw failed;
