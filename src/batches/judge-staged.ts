@@ -155,7 +155,7 @@ async function duplicates(client: pg.PoolClient, t: StagingTables, candidateKeys
  * index probes cost ~18 µs a row at a million rows), into the batch's rows table with the client key, codes,
  * planned outcome and message. Parts are independent: several connections judge several parts at once. One scan of
  * the part with every fact joined to it, then the checks and the outcome each computed once a row: at a million
- * rows 10–20 % less time than a statement that scanned the part twice (removes by SIREN alone apart) and carried
+ * rows ~10 % less time than a statement that scanned the part twice (removes by SIREN alone apart) and carried
  * every row through three more levels.
  *
  * Mirrors the rules as they read: a row that failed stage 1 keeps its codes; a later row of a key already taken
