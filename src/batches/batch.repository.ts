@@ -145,7 +145,7 @@ async function batchesCarrying(
  * Batch rows whose SIREN or account number is `value`: the value and its hash, which a batch's search index holds
  * (buildSearchIndexes; batches indexed on the values themselves use those indexes for the same query).
  */
-function whereIdentifier<O>(qb: SelectQueryBuilder<Database, 'batch_row', O>, column: 'siren' | 'account_number', value: string) {
+export function whereIdentifier<O>(qb: SelectQueryBuilder<Database, 'batch_row', O>, column: 'siren' | 'account_number', value: string) {
   return qb.where(sql.raw<number>(searchKey(column)), '=', sql<number>`${sql.raw(SEARCH_HASH)}(${value})`).where(column, '=', value);
 }
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { apiClient } from '../helpers/api.ts';
 import { createAccount, createFirm } from '../factories/world.ts';
 import { accountNumber, nir, siren, siret } from '../factories/identifiers.ts';
 import type { AccountInput } from '../../src/registry/account.repository.ts';
-import { SEARCH_HASH, searchKey } from '../../src/batches/batch-row-table.ts';
+import { whereIdentifier } from '../../src/batches/batch.repository.ts';
 
 const HEADER = 'action;cas;siren;siret;numero de compte;montant;nir;services en ligne;services courriel;nom';
 
@@ -137,12 +137,11 @@ describe('a firm imports files through the API and a real worker', () => {
     );
     // The searches' condition is the one those indexes are built on (else every search would read the whole batch).
     for (const column of ['siren', 'account_number'] as const) {
+      const search = stack.db.db.selectFrom('batch_row').select('line').where('batch_id', '=', batch.id)
+        .$call((qb) => whereIdentifier(qb, column, '123456789')).compile();
       const plan = await stack.db.db.transaction().execute(async (trx) => {
         await sql`SET LOCAL enable_seqscan = off`.execute(trx);
-        return sql<{ 'QUERY PLAN': string }>`
-          EXPLAIN SELECT line FROM batch_row WHERE batch_id = ${batch.id}
-            AND ${sql.raw(searchKey(column))} = ${sql.raw(SEARCH_HASH)}(${'123456789'}) AND ${sql.ref(column)} = ${'123456789'}
-        `.execute(trx);
+        return trx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`EXPLAIN ${search.sql}`, [...search.parameters]));
       });
       expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain(`batch_row_${batch.id}_${column === 'siren' ? 'siren' : 'account'}_hash_idx`);
     }
